@@ -1,0 +1,90 @@
+"""API for signed-in users: their own user token, and who is online."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from ninja import Field, Query, Router, Schema
+from ninja.security import HttpBearer, django_auth
+
+from accounts import selectors
+from accounts.usersig import InvalidUserSig, usersig_issue, usersig_verify
+from config.api import ApiError
+
+
+class UserSigBearer(HttpBearer):
+    """`Authorization: Bearer <userSig>`."""
+
+    def authenticate(self, request, token):
+        try:
+            request.user = usersig_verify(token)
+        except InvalidUserSig:
+            return None
+        return request.user
+
+
+router = Router(tags=["accounts"])
+
+
+class UserSigIn(Schema):
+    ttl: int | None = Field(
+        default=None,
+        gt=0,
+        description="Lifetime in seconds (default USERSIG_DEFAULT_TTL).",
+    )
+
+
+class UserSigOut(Schema):
+    user_sig: str
+    username: str
+    expires_at: datetime
+
+
+@router.post("/usersig", response=UserSigOut, auth=django_auth)
+def usersig_create(request, body: UserSigIn | None = None):
+    """A user token (userSig) for the signed-in user, for sockets and bots."""
+    ttl = (body.ttl if body else None) or settings.USERSIG_DEFAULT_TTL
+    if ttl > settings.USERSIG_MAX_TTL:
+        raise ApiError(
+            422,
+            "ttl_too_long",
+            f"ttl may be at most {settings.USERSIG_MAX_TTL} seconds.",
+        )
+    now = datetime.now(UTC)
+    return {
+        "user_sig": usersig_issue(user=request.user, ttl=ttl, now=now),
+        "username": request.user.username,
+        "expires_at": now + timedelta(seconds=ttl),
+    }
+
+
+class UsersStateQuery(Schema):
+    usernames: str = Field(description="Comma-separated usernames, at most 100.")
+
+
+class UserStateOut(Schema):
+    username: str
+    state: str = Field(description="`online` or `offline`.")
+
+
+class UsersStateOut(Schema):
+    users: list[UserStateOut]
+    unknown: list[str] = Field(description="Asked names that are not active users.")
+
+
+@router.get("/users/state", response=UsersStateOut, auth=[UserSigBearer(), django_auth])
+def users_state(request, query: Query[UsersStateQuery]):
+    """Online or offline, for each named user."""
+    names = list(
+        dict.fromkeys(n.strip() for n in query.usernames.split(",") if n.strip())
+    )
+    if not names:
+        raise ApiError(422, "no_usernames", "Name at least one user.")
+    if len(names) > 100:
+        raise ApiError(422, "too_many_usernames", "Ask for at most 100 users at once.")
+    states = selectors.users_online_state(usernames=names)
+    return {
+        "users": [
+            {"username": n, "state": s} for n, s in states.items() if s is not None
+        ],
+        "unknown": [n for n, s in states.items() if s is None],
+    }

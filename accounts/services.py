@@ -1,0 +1,75 @@
+"""Writes for accounts: device (presence) rows as sockets come and go."""
+
+from datetime import datetime, timedelta
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Device, User
+from accounts.selectors import user_online_state
+from calls.protocol import UserInfo
+
+
+def device_connect(*, user: User, device_id: str, channel_name: str) -> Device:
+    """Record a newly opened socket of `user`."""
+    now = timezone.now()
+    return Device.objects.create(
+        user=user,
+        device_id=device_id,
+        channel_name=channel_name,
+        connected_at=now,
+        last_seen=now,
+    )
+
+
+def device_keepalive(*, user: User, device_id: str, channel_name: str) -> None:
+    """Mark a device as still connected (recreating its row if a sweep took it)."""
+    now = timezone.now()
+    Device.objects.update_or_create(
+        device_id=device_id,
+        defaults={"last_seen": now},
+        create_defaults={
+            "user": user,
+            "channel_name": channel_name,
+            "connected_at": now,
+            "last_seen": now,
+        },
+    )
+
+
+def device_disconnect(*, device_id: str) -> None:
+    """Forget a socket that closed."""
+    Device.objects.filter(device_id=device_id).delete()
+
+
+def presence_sweep(*, now: datetime | None = None) -> list[User]:
+    """Delete device rows no process has refreshed lately (their process died).
+
+    Returns the users that had such rows, so their new state can be announced.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.PRESENCE_STALE_AFTER)
+    with transaction.atomic():
+        stale = Device.objects.filter(last_seen__lt=cutoff)
+        user_ids = set(stale.values_list("user_id", flat=True))
+        stale.delete()
+    return list(User.objects.filter(pk__in=user_ids))
+
+
+PRESENCE_GROUP = "presence"
+
+
+def _presence_event(user: User) -> dict:
+    return {
+        "type": "presence.changed",
+        "user": UserInfo.of(user).model_dump(),
+        "state": user_online_state(user=user),
+    }
+
+
+async def presence_announce(*, user: User) -> None:
+    """Tell every signed-in socket whether `user` is now online or offline."""
+    event = await database_sync_to_async(_presence_event)(user)
+    await get_channel_layer().group_send(PRESENCE_GROUP, event)

@@ -1,0 +1,188 @@
+"""The socket at `/ws/`: one per browser tab or bot (a *device*).
+
+Thin by design: it authenticates, parses frames through calls.protocol, calls services
+and sends what they return. Channel-layer events are dispatched by `type`
+("presence.changed" → `presence_changed`).
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts import services as accounts
+from accounts.models import User
+from accounts.usersig import InvalidUserSig, socket_user, usersig_verify
+from calls import protocol
+from calls.ice import ice_servers_for
+from calls.throttle import FrameThrottle, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """The socket has no acceptable credential: it is closed with 4401."""
+
+
+Handler = Callable[
+    [protocol.ClientFrame], Awaitable[protocol.ServerFrame | dict | None]
+]
+
+
+class SocketConsumer(AsyncWebsocketConsumer):
+    user: User | None = None
+    device_id: str | None = None
+
+    async def connect(self):
+        """Called when the handshake arrives (cross-origin ones never get here)."""
+        self.tasks: list[asyncio.Task] = []
+        self.throttle = FrameThrottle(
+            rate=settings.SOCKET_RATE,
+            burst=settings.SOCKET_BURST,
+            strikes=settings.SOCKET_RATE_STRIKES,
+        )
+        self.handlers: dict[str, Handler] = {
+            "auth": self.on_auth,
+            "ping": self.on_ping,
+        }
+        await self.accept()
+        try:
+            user = await database_sync_to_async(socket_user)(self.scope)
+        except InvalidUserSig:
+            await self.refuse()
+            return
+        if user is not None:
+            await self.start_session(user)
+        else:
+            self.tasks.append(asyncio.create_task(self.auth_deadline()))
+
+    async def disconnect(self, code):
+        """Called when the socket closes, for whatever reason."""
+        for task in self.tasks:
+            task.cancel()
+        if self.device_id is not None:
+            await self.channel_layer.group_discard(
+                accounts.PRESENCE_GROUP, self.channel_name
+            )
+            await database_sync_to_async(accounts.device_disconnect)(
+                device_id=self.device_id
+            )
+            await accounts.presence_announce(user=self.user)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Called for each frame the client sends."""
+        raw = text_data if text_data is not None else bytes_data
+        verdict = self.throttle.check(time.monotonic())
+        if verdict is not Verdict.ALLOW:
+            await self.send_error(
+                protocol.ProtocolError(
+                    "rate_limited",
+                    "Too many frames; slow down.",
+                    req=protocol.peek_req(raw),
+                )
+            )
+            if verdict is Verdict.CLOSE:
+                await self.close(code=protocol.CLOSE_CODES["rate_limited"])
+            return
+        req = None
+        try:
+            frame = protocol.parse_client_frame(raw)
+            req = frame.req
+            if self.user is None and frame.TYPE != "auth":
+                raise Refused
+            reply = await self.handlers[frame.TYPE](frame)
+        except Refused:
+            await self.refuse()
+            return
+        except protocol.ProtocolError as error:
+            await self.send_error(error)
+            if self.user is None:
+                await self.refuse()
+            return
+        except Exception:
+            log.exception("frame handler failed")
+            await self.send_error(
+                protocol.ProtocolError("internal", "Server error.", req=req)
+            )
+            return
+        if isinstance(reply, protocol.ServerFrame):
+            await self.send_frame(reply)
+        elif req is not None:
+            await self.send_frame(protocol.ok_frame(req, **(reply or {})))
+
+    # --- frames -------------------------------------------------------------------
+
+    async def on_auth(self, frame: protocol.Auth) -> None:
+        if self.user is not None:
+            raise protocol.ProtocolError(
+                "already_authenticated",
+                "This socket is already signed in.",
+                req=frame.req,
+            )
+        try:
+            user = await database_sync_to_async(usersig_verify)(frame.user_sig)
+        except InvalidUserSig:
+            raise Refused from None
+        await self.start_session(user)
+
+    async def on_ping(self, frame: protocol.Ping) -> protocol.Pong:
+        return protocol.Pong(req=frame.req)
+
+    # --- channel-layer events -----------------------------------------------------
+
+    async def presence_changed(self, event):
+        """Called when a user goes online or offline."""
+        await self.send_frame(
+            protocol.Presence(user=event["user"], state=event["state"])
+        )
+
+    # --- session ----------------------------------------------------------------
+
+    async def start_session(self, user: User) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.user = user
+        self.device_id = uuid.uuid4().hex
+        await self.channel_layer.group_add(accounts.PRESENCE_GROUP, self.channel_name)
+        await database_sync_to_async(accounts.device_connect)(
+            user=user, device_id=self.device_id, channel_name=self.channel_name
+        )
+        await self.send_frame(
+            protocol.Hello(
+                user=protocol.UserInfo.of(user),
+                device_id=self.device_id,
+                protocol=protocol.PROTOCOL_VERSION,
+                ice_servers=ice_servers_for(username=user.username),
+            )
+        )
+        await accounts.presence_announce(user=user)
+        self.tasks = [asyncio.create_task(self.heartbeat())]
+
+    async def heartbeat(self) -> None:
+        """Keep this device's row fresh, and sweep rows whose process died."""
+        while True:
+            await asyncio.sleep(settings.PRESENCE_HEARTBEAT)
+            await database_sync_to_async(accounts.device_keepalive)(
+                user=self.user, device_id=self.device_id, channel_name=self.channel_name
+            )
+            for user in await database_sync_to_async(accounts.presence_sweep)():
+                await accounts.presence_announce(user=user)
+
+    async def auth_deadline(self) -> None:
+        await asyncio.sleep(settings.SOCKET_AUTH_TIMEOUT)
+        if self.user is None:
+            await self.refuse()
+
+    async def refuse(self) -> None:
+        await self.close(code=protocol.CLOSE_CODES["unauthorized"])
+
+    async def send_frame(self, frame: protocol.ServerFrame) -> None:
+        await self.send(text_data=protocol.encode(frame))
+
+    async def send_error(self, error: protocol.ProtocolError) -> None:
+        await self.send_frame(protocol.error_frame(error))

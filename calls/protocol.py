@@ -1,0 +1,263 @@
+"""The wire protocol of `/ws/`: every frame type, its fields, error slugs and codes.
+
+The one definition of the protocol. `static/js/protocol.js` mirrors `protocol_spec()`
+and `tests/calls/test_protocol_js.py` checks that they agree. Errors are exceptions in
+here (`ProtocolError`) and values on the wire (`error` frames); `error_frame` is the one
+place that turns the first into the second.
+"""
+
+import json
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024
+
+# Error slugs → stable numeric codes. Never renumber; only add.
+ERRORS: dict[str, int] = {
+    "bad_json": 4000,  # the text is not JSON
+    "bad_frame": 4001,  # not a JSON object, no string `type`, or a binary frame
+    "unknown_type": 4002,  # no client frame has this `type`
+    "missing_field": 4003,  # a required field is absent
+    "invalid_field": 4004,  # a field has the wrong type or an invalid value
+    "already_authenticated": 4009,  # `auth` on a socket that already has a user
+    "frame_too_large": 4013,  # over MAX_FRAME_BYTES
+    "rate_limited": 4029,  # too many frames; the frame was not processed
+    "internal": 5000,  # a server fault; the frame may not have been processed
+}
+
+# WebSocket close codes the server uses.
+CLOSE_CODES: dict[str, int] = {
+    "unauthorized": 4401,  # no, a bad or an expired credential; or no `auth` in time
+    "rate_limited": 4429,  # went on flooding after `rate_limited` errors
+}
+
+
+class ProtocolError(Exception):
+    """A client frame the server will not act on; becomes an `error` frame."""
+
+    def __init__(
+        self,
+        slug: str,
+        message: str,
+        *,
+        req: str | None = None,
+        field: str | None = None,
+    ):
+        if slug not in ERRORS:
+            raise ValueError(f"unknown error slug {slug!r}")
+        super().__init__(message)
+        self.slug = slug
+        self.message = message
+        self.req = req
+        self.field = field
+
+    @property
+    def code(self) -> int:
+        return ERRORS[self.slug]
+
+
+class Frame(BaseModel):
+    """A frame on the wire. Unknown extra fields are ignored (forward compatibility)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    TYPE: ClassVar[str]
+
+
+class ClientFrame(Frame):
+    req: str | None = Field(default=None, max_length=128)
+
+
+class ServerFrame(Frame):
+    pass
+
+
+CLIENT_FRAMES: dict[str, type[ClientFrame]] = {}
+SERVER_FRAMES: dict[str, type[ServerFrame]] = {}
+
+
+def client_frame(type_: str):
+    """Register a client → server frame model under its `type`."""
+
+    def register(model: type[ClientFrame]) -> type[ClientFrame]:
+        model.TYPE = type_
+        CLIENT_FRAMES[type_] = model
+        return model
+
+    return register
+
+
+def server_frame(type_: str):
+    """Register a server → client frame model under its `type`."""
+
+    def register(model: type[ServerFrame]) -> type[ServerFrame]:
+        model.TYPE = type_
+        SERVER_FRAMES[type_] = model
+        return model
+
+    return register
+
+
+# --- client → server -------------------------------------------------------------
+
+
+@client_frame("auth")
+class Auth(ClientFrame):
+    """Authenticate a socket that came without a session or bearer token."""
+
+    user_sig: str = Field(min_length=1, max_length=4096)
+
+
+@client_frame("ping")
+class Ping(ClientFrame):
+    """Keep-alive; answered with `pong`."""
+
+
+# --- server → client -------------------------------------------------------------
+
+
+class UserInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: int
+    username: str
+    display_name: str
+
+    @classmethod
+    def of(cls, user: Any) -> "UserInfo":
+        return cls(id=user.pk, username=user.username, display_name=user.shown_name)
+
+
+class IceServer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+@server_frame("hello")
+class Hello(ServerFrame):
+    user: UserInfo
+    device_id: str
+    protocol: int
+    ice_servers: list[IceServer]
+
+
+@server_frame("pong")
+class Pong(ServerFrame):
+    req: str | None = None
+
+
+@server_frame("ok")
+class Ok(ServerFrame):
+    """Answer to a client frame that carried `req`; result fields sit beside `req`."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    req: str | None = None
+
+
+@server_frame("error")
+class Error(ServerFrame):
+    req: str | None = None
+    code: int
+    error: str
+    message: str
+    field: str | None = None
+
+
+@server_frame("presence")
+class Presence(ServerFrame):
+    """A user went online or offline (sent to every signed-in socket)."""
+
+    user: UserInfo
+    state: Literal["online", "offline"]
+
+
+# --- encoding and decoding ------------------------------------------------------------
+
+
+def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
+    """Turn one received WebSocket message into a validated client frame.
+
+    Raises ProtocolError for anything else; its `req` is the frame's, when readable.
+    """
+    if not isinstance(raw, str):
+        raise ProtocolError("bad_frame", "Binary frames are not supported.")
+    if len(raw) > MAX_FRAME_BYTES or len(raw.encode("utf-8")) > MAX_FRAME_BYTES:
+        raise ProtocolError(
+            "frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes."
+        )
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ProtocolError("bad_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_frame", "A frame must be a JSON object.")
+    req = data.get("req")
+    if req is not None and not isinstance(req, str):
+        raise ProtocolError("invalid_field", "`req` must be a string.", field="req")
+    type_ = data.get("type")
+    if not isinstance(type_, str):
+        raise ProtocolError(
+            "bad_frame", "A frame needs a string `type`.", req=req, field="type"
+        )
+    model = CLIENT_FRAMES.get(type_)
+    if model is None:
+        raise ProtocolError("unknown_type", f"Unknown frame type {type_!r}.", req=req)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        slug = "missing_field" if first["type"] == "missing" else "invalid_field"
+        raise ProtocolError(
+            slug, f"`{field}`: {first['msg']}.", req=req, field=field
+        ) from None
+
+
+def peek_req(raw: str | bytes | None) -> str | None:
+    """The `req` of a frame that will not be parsed in full (a throttled one), if any."""
+    try:
+        req = json.loads(raw).get("req")  # type: ignore[arg-type, union-attr]
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return req if isinstance(req, str) else None
+
+
+def encode(frame: ServerFrame) -> str:
+    """Serialise a server frame to the JSON text sent on the socket."""
+    body = frame.model_dump(mode="json", exclude_none=True)
+    return json.dumps({"type": frame.TYPE, **body}, separators=(",", ":"))
+
+
+def error_frame(error: ProtocolError) -> Error:
+    return Error(
+        req=error.req,
+        code=error.code,
+        error=error.slug,
+        message=error.message,
+        field=error.field,
+    )
+
+
+def ok_frame(req: str | None, **result: Any) -> Ok:
+    return Ok(req=req, **result)
+
+
+def _fields(model: type[Frame]) -> dict[str, list[str]]:
+    required, optional = [], []
+    for name, info in model.model_fields.items():
+        (required if info.is_required() else optional).append(name)
+    return {"required": sorted(required), "optional": sorted(optional)}
+
+
+def protocol_spec() -> dict[str, Any]:
+    """The protocol as plain data: what static/js/protocol.js must mirror."""
+    return {
+        "version": PROTOCOL_VERSION,
+        "max_frame_bytes": MAX_FRAME_BYTES,
+        "client": {t: _fields(m) for t, m in sorted(CLIENT_FRAMES.items())},
+        "server": {t: _fields(m) for t, m in sorted(SERVER_FRAMES.items())},
+        "errors": dict(sorted(ERRORS.items())),
+        "close": dict(sorted(CLOSE_CODES.items())),
+    }

@@ -1,0 +1,67 @@
+"""The REST API at /api/ (django-ninja; OpenAPI page at /api/docs).
+
+Every 4xx answers `{"error": "<slug>", "message": "…"}` with a stable slug.
+"""
+
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+api = NinjaAPI(
+    title="Parley API",
+    version="1",
+    description="Accounts, user tokens and presence. See docs/ for the socket protocol.",
+    urls_namespace="api",
+)
+
+_STATUS_SLUGS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "invalid_request",
+    429: "rate_limited",
+}
+
+
+class ApiError(HttpError):
+    """An API failure with its own slug: `raise ApiError(409, "room_taken", "…")`."""
+
+    def __init__(self, status: int, slug: str, message: str):
+        super().__init__(status, message)
+        self.slug = slug
+
+
+def _error(request: HttpRequest, status: int, slug: str, message: str, **extra):
+    return api.create_response(
+        request, {"error": slug, "message": message, **extra}, status=status
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    slug = getattr(exc, "slug", None) or _STATUS_SLUGS.get(exc.status_code, "error")
+    return _error(request, exc.status_code, slug, str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return _error(
+        request, 401, "unauthenticated", "Sign in or send a valid user token."
+    )
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request, exc: ValidationError):
+    return _error(
+        request, 422, "invalid_request", "The request is not valid.", detail=exc.errors
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "not_found", str(exc) or "Not found.")
+
+
+api.add_router("/", "accounts.api.router")
