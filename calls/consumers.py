@@ -136,7 +136,9 @@ class SocketConsumer(AsyncWebsocketConsumer):
     # --- channel-layer events -----------------------------------------------------
 
     async def presence_changed(self, event):
-        """Called when a user goes online or offline."""
+        """Called when a user goes online or offline (other people only)."""
+        if event["user"]["id"] == self.user.pk:
+            return
         await self.send_frame(
             protocol.Presence(user=event["user"], state=event["state"])
         )

@@ -1,0 +1,218 @@
+// @ts-check
+/**
+ * The signalling connection: one WebSocket to /ws/, its hello, promise-based requests
+ * over the req / ok / error envelope, keep-alive pings, and reconnection with jittered
+ * exponential backoff. No DOM access; pages listen to its events.
+ *
+ * Events (CustomEvent, `detail` as noted):
+ *   "state"        {state: "connecting" | "online" | "offline" | "closed", code?}
+ *   "hello"        the hello frame (after every (re)connection)
+ *   "frame"        every server frame
+ *   <frame type>   each server frame also under its own type, e.g. "presence"
+ *   "unauthorized" the server refused our credentials (4401); no reconnection
+ */
+
+import { CLOSE, ProtocolError, clientFrame } from "./protocol.js";
+
+/**
+ * @typedef {object} SignalingOptions
+ * @property {string} [userSig]        authenticate with a token (first frame) instead of the session
+ * @property {number} [pingInterval]   ms between pings (default 25 000)
+ * @property {number} [pongTimeout]    ms to wait for a pong before reconnecting (default 10 000)
+ * @property {number} [requestTimeout] ms before a request is rejected (default 15 000)
+ * @property {number} [backoffBase]    first reconnect delay cap in ms (default 500)
+ * @property {number} [backoffMax]     largest reconnect delay cap in ms (default 30 000)
+ * @property {typeof WebSocket} [WebSocketImpl]
+ */
+
+/** Full jitter: a random delay in [0, min(max, base * 2^attempt)). */
+export function backoffDelay(attempt, base = 500, max = 30000, random = Math.random) {
+  return Math.floor(random() * Math.min(max, base * 2 ** attempt));
+}
+
+export class SignalingClient extends EventTarget {
+  /**
+   * @param {string} url  ws:// or wss:// URL of /ws/
+   * @param {SignalingOptions} [options]
+   */
+  constructor(url, options = {}) {
+    super();
+    this.url = url;
+    this.options = {
+      pingInterval: 25000,
+      pongTimeout: 10000,
+      requestTimeout: 15000,
+      backoffBase: 500,
+      backoffMax: 30000,
+      WebSocketImpl: globalThis.WebSocket,
+      ...options,
+    };
+    /** @type {"idle" | "connecting" | "online" | "offline" | "closed"} */
+    this.state = "idle";
+    /** @type {Record<string, any> | null} */
+    this.hello = null;
+    /** @type {WebSocket | null} */
+    this.socket = null;
+    this.attempt = 0;
+    this.nextReq = 1;
+    /** @type {Map<string, {resolve: Function, reject: Function, timer: any}>} */
+    this.pending = new Map();
+    this.timers = { reconnect: 0, ping: 0, pong: 0 };
+  }
+
+  /** Open the connection (and keep it open until close()). */
+  connect() {
+    if (this.state === "closed") throw new Error("this client was closed");
+    clearTimeout(this.timers.reconnect);
+    this.setState("connecting");
+    const socket = new this.options.WebSocketImpl(this.url);
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.options.userSig) {
+        socket.send(JSON.stringify(clientFrame("auth", { user_sig: this.options.userSig })));
+      }
+    };
+    socket.onmessage = (event) => this.onFrame(JSON.parse(event.data));
+    socket.onclose = (event) => this.onClose(socket, event.code);
+    return this;
+  }
+
+  /** Close for good: no reconnection; pending requests are rejected. */
+  close() {
+    this.setState("closed");
+    this.stopTimers();
+    this.failPending(new ProtocolError("closed", 0, "The connection was closed."));
+    this.socket?.close(1000);
+  }
+
+  /**
+   * Send a frame and wait for its answer (ok, pong) or its error.
+   * @param {string} type
+   * @param {Record<string, unknown>} [fields]
+   * @returns {Promise<Record<string, any>>}
+   */
+  request(type, fields = {}) {
+    const req = String(this.nextReq++);
+    const frame = clientFrame(type, { ...fields, req });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(req);
+        reject(new ProtocolError("timeout", 0, `No answer to ${type}.`));
+      }, this.options.requestTimeout);
+      this.pending.set(req, { resolve, reject, timer });
+      if (!this.sendRaw(frame)) {
+        clearTimeout(timer);
+        this.pending.delete(req);
+        reject(new ProtocolError("offline", 0, "Not connected."));
+      }
+    });
+  }
+
+  /**
+   * Send a frame without waiting for an answer. False when not connected.
+   * @param {string} type
+   * @param {Record<string, unknown>} [fields]
+   */
+  send(type, fields = {}) {
+    return this.sendRaw(clientFrame(type, fields));
+  }
+
+  // --- internals -------------------------------------------------------------
+
+  /** @param {Record<string, unknown>} frame */
+  sendRaw(frame) {
+    if (!this.socket || this.socket.readyState !== 1 || this.state !== "online") {
+      // Before hello only the auth frame (sent from onopen) may go out.
+      return false;
+    }
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** @param {Record<string, any>} frame */
+  onFrame(frame) {
+    if (frame.type === "hello") {
+      this.hello = frame;
+      this.attempt = 0;
+      this.setState("online");
+      this.schedulePing();
+    }
+    const waiting = frame.req !== undefined ? this.pending.get(frame.req) : undefined;
+    if (waiting && (frame.type === "ok" || frame.type === "pong" || frame.type === "error")) {
+      clearTimeout(waiting.timer);
+      this.pending.delete(frame.req);
+      if (frame.type === "error") {
+        waiting.reject(new ProtocolError(frame.error, frame.code, frame.message, frame.field));
+      } else {
+        waiting.resolve(frame);
+      }
+    }
+    this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
+    this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
+  }
+
+  /**
+   * @param {WebSocket} socket
+   * @param {number} code
+   */
+  onClose(socket, code) {
+    if (socket !== this.socket) return;
+    this.stopTimers();
+    this.failPending(new ProtocolError("disconnected", code, "The connection was lost."));
+    if (this.state === "closed") return;
+    if (code === CLOSE.unauthorized) {
+      this.setState("closed", code);
+      this.dispatchEvent(new CustomEvent("unauthorized", { detail: { code } }));
+      return;
+    }
+    this.setState("offline", code);
+    const delay = backoffDelay(this.attempt++, this.options.backoffBase, this.options.backoffMax);
+    this.timers.reconnect = setTimeout(() => this.connect(), delay);
+  }
+
+  schedulePing() {
+    clearTimeout(this.timers.ping);
+    this.timers.ping = setTimeout(() => {
+      const socket = this.socket;
+      this.timers.pong = setTimeout(() => socket?.close(4000), this.options.pongTimeout);
+      this.request("ping")
+        .then(() => {
+          clearTimeout(this.timers.pong);
+          this.schedulePing();
+        })
+        .catch(() => {});
+    }, this.options.pingInterval);
+  }
+
+  stopTimers() {
+    clearTimeout(this.timers.ping);
+    clearTimeout(this.timers.pong);
+    clearTimeout(this.timers.reconnect);
+  }
+
+  /** @param {ProtocolError} error */
+  failPending(error) {
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    this.pending.clear();
+  }
+
+  /**
+   * @param {"connecting" | "online" | "offline" | "closed"} state
+   * @param {number} [code]
+   */
+  setState(state, code) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, code } }));
+  }
+}
+
+/**
+ * The /ws/ URL of the page's own server (ws: for http:, wss: for https:).
+ * @param {{protocol: string, host: string}} location
+ */
+export function socketUrl(location) {
+  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws/`;
+}

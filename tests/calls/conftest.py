@@ -1,0 +1,82 @@
+"""Socket fixtures: open a real /ws/ through the project's ASGI stack."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from accounts.usersig import usersig_issue
+from config.asgi import application
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+class Socket(WebsocketCommunicator):
+    """A WebsocketCommunicator that speaks JSON frames."""
+
+    closed = False
+
+    async def send_frame(self, frame) -> None:
+        await self.send_to(text_data=json.dumps(frame))
+
+    async def frame(self, timeout: float = 2) -> dict:
+        return json.loads(await self.receive_from(timeout))
+
+    async def frame_of(self, type_: str, timeout: float = 2) -> dict:
+        """The next frame of `type_`, skipping others (presence chatter)."""
+        while True:
+            frame = await self.frame(timeout)
+            if frame["type"] == type_:
+                return frame
+
+    async def closed_with(self, timeout: float = 2) -> int:
+        """Wait for the server to close the socket; its close code."""
+        while True:
+            message = await self.receive_output(timeout)
+            if message["type"] == "websocket.close":
+                self.closed = True
+                return message.get("code", 1000)
+
+
+@database_sync_to_async
+def session_cookie(user) -> tuple[bytes, bytes]:
+    """A real session for `user`, as the Cookie header a signed-in browser sends."""
+    client = Client()
+    client.force_login(user)
+    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+def bearer(token: str) -> tuple[bytes, bytes]:
+    return (b"authorization", f"Bearer {token}".encode())
+
+
+@pytest.fixture
+async def open_socket():
+    """`await open_socket(headers)` → a connected Socket; all are closed at teardown."""
+    sockets: list[Socket] = []
+
+    async def open_(headers=(ORIGIN,)) -> Socket:
+        socket = Socket(application, "/ws/", headers=list(headers))
+        connected, _ = await socket.connect()
+        assert connected, "handshake refused"
+        sockets.append(socket)
+        return socket
+
+    yield open_
+    for socket in sockets:
+        if not socket.closed:
+            await socket.disconnect()
+
+
+@pytest.fixture
+def signed_in(open_socket):
+    """`await signed_in(user)` → a socket authenticated by a bearer token, past hello."""
+
+    async def sign_in(user) -> tuple[Socket, dict]:
+        socket = await open_socket([ORIGIN, bearer(usersig_issue(user=user))])
+        hello = await socket.frame_of("hello")
+        return socket, hello
+
+    return sign_in

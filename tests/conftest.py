@@ -1,0 +1,70 @@
+"""Fixtures shared by every test: people, channel layers on memory and on real Redis."""
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="alice", display_name="Alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(username="bob", display_name="Bob")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """REDIS_URL if set; else a redis-server of our own on a unix socket; else None."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    workdir = tmp_path_factory.mktemp("redis")
+    sock = workdir / "redis.sock"
+    proc = subprocess.Popen(
+        [binary, "--port", "0", "--unixsocket", str(sock), "--save", ""]
+        + ["--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not sock.exists():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.02)
+    yield f"unix://{sock}"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def channel_layer(request, settings, redis_url):
+    """Run the test once on the in-memory layer and once on channels-redis."""
+    if request.param == "memory":
+        settings.CHANNEL_LAYERS = {
+            "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+        }
+    else:
+        if redis_url is None:
+            if os.environ.get("CI"):
+                pytest.fail("CI must test on Redis: set REDIS_URL or install redis")
+            pytest.skip("no REDIS_URL and no redis-server binary")
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                # A prefix of its own keeps each test's groups apart on a shared Redis.
+                "CONFIG": {"hosts": [redis_url], "prefix": f"t{uuid.uuid4().hex[:8]}"},
+            }
+        }
+    return request.param
