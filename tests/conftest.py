@@ -33,11 +33,9 @@ def redis_url(tmp_path_factory):
         return
     workdir = tmp_path_factory.mktemp("redis")
     sock = workdir / "redis.sock"
-    proc = subprocess.Popen(
-        [binary, "--port", "0", "--unixsocket", str(sock), "--save", ""]
-        + ["--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-    )
+    args = ["--port", "0", "--unixsocket", str(sock), "--save", ""]
+    args += ["--appendonly", "no", "--dir", str(workdir)]
+    proc = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while not sock.exists():
         if time.monotonic() > deadline or proc.poll() is not None:
