@@ -4,6 +4,7 @@ Every 4xx answers `{"error": "<slug>", "message": "…"}` with a stable slug.
 """
 
 from django.http import Http404, HttpRequest
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -20,6 +21,7 @@ _STATUS_SLUGS = {
     403: "forbidden",
     404: "not_found",
     409: "conflict",
+    415: "unsupported_media_type",
     422: "invalid_request",
     429: "rate_limited",
 }
@@ -62,6 +64,12 @@ def on_invalid(request, exc: ValidationError):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return _error(request, 404, "not_found", str(exc) or "Not found.")
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_body(request, exc):
+    # A form-encoded POST was parsed (by the CSRF check) before the API could read it.
+    return _error(request, 415, "unsupported_media_type", "Send bodies as JSON.")
 
 
 api.add_router("/", "accounts.api.router")

@@ -1,0 +1,105 @@
+"""Settings come from the environment; production mode passes Django's deploy check."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL_SECRET = "k3y-" + "9f8e7d6c5b4a" * 5
+
+
+def run_django(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in _PARLEY_VARS}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+_PARLEY_VARS = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "CALL_RING_TIMEOUT",
+    "STUN_URLS",
+    "TURN_URLS",
+    "TURN_SECRET",
+    "TURN_TTL",
+}
+
+PRINT = (
+    "from django.conf import settings as s; import json; print(json.dumps({"
+    "'db': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']),"
+    "'host': s.DATABASES['default'].get('HOST', ''),"
+    "'layer': s.CHANNEL_LAYERS['default'], 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS,"
+    "'ring': s.CALL_RING_TIMEOUT, 'stun': s.STUN_URLS, 'turn': s.TURN_URLS,"
+    "'turn_secret': s.TURN_SECRET, 'turn_ttl': s.TURN_TTL}))"
+)
+
+
+def settings_with(**env: str) -> dict:
+    done = run_django(["shell", "--no-imports", "-c", PRINT], **env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_with_nothing_set_it_uses_sqlite_and_the_in_memory_layer():
+    s = settings_with()
+    assert s["db"] == "django.db.backends.sqlite3"
+    assert s["layer"] == {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    assert s["debug"] is True
+    assert s["ring"] == 60
+
+
+def test_database_url_selects_postgresql_over_a_unix_socket():
+    s = settings_with(DATABASE_URL="postgres:///parley?host=/var/run/postgresql")
+    assert s["db"] == "django.db.backends.postgresql"
+    assert (s["name"], s["host"]) == ("parley", "/var/run/postgresql")
+
+
+def test_redis_url_selects_channels_redis_over_tcp_or_unix_socket():
+    for url in ("redis://127.0.0.1:6379/0", "unix:///tmp/redis.sock"):
+        layer = settings_with(REDIS_URL=url)["layer"]
+        assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+        assert layer["CONFIG"]["hosts"] == [url]
+
+
+def test_call_and_ice_settings_are_read():
+    s = settings_with(
+        CALL_RING_TIMEOUT="30",
+        STUN_URLS="stun:a.example:3478,stun:b.example:3478",
+        TURN_URLS="turn:t.example:3478?transport=udp",
+        TURN_SECRET="s3",
+        TURN_TTL="600",
+        ALLOWED_HOSTS="call.example.com,.example.org",
+    )
+    assert s["ring"] == 30
+    assert s["stun"] == ["stun:a.example:3478", "stun:b.example:3478"]
+    assert s["turn"] == ["turn:t.example:3478?transport=udp"]
+    assert (s["turn_secret"], s["turn_ttl"]) == ("s3", 600)
+    assert s["hosts"] == ["call.example.com", ".example.org"]
+
+
+def test_production_mode_passes_the_deploy_check_with_zero_warnings():
+    done = run_django(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        DEBUG="0",
+        SECRET_KEY=REAL_SECRET,
+        ALLOWED_HOSTS="call.example.com",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues (0 silenced)." in done.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    done = run_django(["check"], DEBUG="0")
+    assert done.returncode != 0
+    assert "SECRET_KEY must be set" in done.stderr
