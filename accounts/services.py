@@ -25,10 +25,11 @@ def device_connect(*, user: User, device_id: str, channel_name: str) -> Device:
     )
 
 
-def device_keepalive(*, user: User, device_id: str, channel_name: str) -> None:
-    """Mark a device as still connected (recreating its row if a sweep took it)."""
+def device_keepalive(*, user: User, device_id: str, channel_name: str) -> bool:
+    """Mark a device as still connected. True if its row had been swept and was
+    recreated (the device had been announced offline)."""
     now = timezone.now()
-    Device.objects.update_or_create(
+    _, created = Device.objects.update_or_create(
         device_id=device_id,
         defaults={"last_seen": now},
         create_defaults={
@@ -38,6 +39,7 @@ def device_keepalive(*, user: User, device_id: str, channel_name: str) -> None:
             "last_seen": now,
         },
     )
+    return created
 
 
 def device_disconnect(*, device_id: str) -> None:

@@ -169,11 +169,19 @@ class SocketConsumer(AsyncWebsocketConsumer):
         """Keep this device's row fresh, and sweep rows whose process died."""
         while True:
             await asyncio.sleep(settings.PRESENCE_HEARTBEAT)
-            await database_sync_to_async(accounts.device_keepalive)(
-                user=self.user, device_id=self.device_id, channel_name=self.channel_name
-            )
-            for user in await database_sync_to_async(accounts.presence_sweep)():
-                await accounts.presence_announce(user=user)
+            try:
+                revived = await database_sync_to_async(accounts.device_keepalive)(
+                    user=self.user,
+                    device_id=self.device_id,
+                    channel_name=self.channel_name,
+                )
+                if revived:  # a sweep had taken our row: others saw us go offline
+                    await accounts.presence_announce(user=self.user)
+                for user in await database_sync_to_async(accounts.presence_sweep)():
+                    await accounts.presence_announce(user=user)
+            except Exception:
+                # A failed beat must not end the heartbeat; the next one retries.
+                log.exception("presence heartbeat failed")
 
     async def auth_deadline(self) -> None:
         await asyncio.sleep(settings.SOCKET_AUTH_TIMEOUT)

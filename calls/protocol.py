@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
+MAX_REQ_LENGTH = 128
 
 # Error slugs → stable numeric codes. Never renumber; only add.
 ERRORS: dict[str, int] = {
@@ -66,7 +67,7 @@ class Frame(BaseModel):
 
 
 class ClientFrame(Frame):
-    req: str | None = Field(default=None, max_length=128)
+    req: str | None = Field(default=None, max_length=MAX_REQ_LENGTH)
 
 
 class ServerFrame(Frame):
@@ -167,7 +168,8 @@ class Error(ServerFrame):
 
 @server_frame("presence")
 class Presence(ServerFrame):
-    """A user went online or offline (sent to every signed-in socket)."""
+    """Another user went online or offline (sent to every signed-in socket except
+    that user's own)."""
 
     user: UserInfo
     state: Literal["online", "offline"]
@@ -217,11 +219,13 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
 
 def peek_req(raw: str | bytes | None) -> str | None:
     """The `req` of a frame that will not be parsed in full (a throttled one), if any."""
-    try:
-        req = json.loads(raw).get("req")  # type: ignore[arg-type, union-attr]
-    except (TypeError, ValueError, AttributeError):
+    if not isinstance(raw, str) or len(raw) > MAX_FRAME_BYTES:
         return None
-    return req if isinstance(req, str) else None
+    try:
+        req = json.loads(raw).get("req")
+    except (ValueError, AttributeError):
+        return None
+    return req if isinstance(req, str) and len(req) <= MAX_REQ_LENGTH else None
 
 
 def encode(frame: ServerFrame) -> str:

@@ -72,4 +72,9 @@ def on_form_body(request, exc):
     return _error(request, 415, "unsupported_media_type", "Send bodies as JSON.")
 
 
+def api_not_found(request, path: str = ""):
+    """Paths under /api/ that match no endpoint answer JSON too, not an HTML page."""
+    return _error(request, 404, "not_found", "No such API endpoint.")
+
+
 api.add_router("/", "accounts.api.router")

@@ -76,6 +76,13 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
+# `postgres:///db?host=/var/run/postgresql` (a unix socket) lands in OPTIONS; make it
+# the HOST, where Django and its tools look.
+if (
+    "host" in DATABASES["default"].get("OPTIONS", {})
+    and not DATABASES["default"]["HOST"]
+):
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the browser tests' daphne process must see the same data.
@@ -152,7 +159,6 @@ USERSIG_MAX_TTL = env.int("USERSIG_MAX_TTL", default=180 * 24 * 3600)
 
 # The realtime socket.
 SOCKET_AUTH_TIMEOUT = env.float("SOCKET_AUTH_TIMEOUT", default=5.0)
-SOCKET_MAX_FRAME_BYTES = 64 * 1024
 SOCKET_RATE = env.float("SOCKET_RATE", default=50.0)  # frames per second, sustained
 SOCKET_BURST = env.int("SOCKET_BURST", default=100)
 SOCKET_RATE_STRIKES = env.int("SOCKET_RATE_STRIKES", default=50)

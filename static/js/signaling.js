@@ -25,6 +25,12 @@ import { CLOSE, ProtocolError, clientFrame } from "./protocol.js";
  * @property {typeof WebSocket} [WebSocketImpl]
  */
 
+/** Close code this client uses when the server stopped answering pings. */
+export const PONG_TIMEOUT = 4000;
+
+/** Rejections made by this client itself, not answers from the server. */
+const LOCAL_FAILURES = new Set(["timeout", "offline", "disconnected", "closed"]);
+
 /** Full jitter: a random delay in [0, min(max, base * 2^attempt)). */
 export function backoffDelay(attempt, base = 500, max = 30000, random = Math.random) {
   return Math.floor(random() * Math.min(max, base * 2 ** attempt));
@@ -64,6 +70,7 @@ export class SignalingClient extends EventTarget {
   connect() {
     if (this.state === "closed") throw new Error("this client was closed");
     clearTimeout(this.timers.reconnect);
+    if (this.socket) this.abandonQuietly(this.socket);
     this.setState("connecting");
     const socket = new this.options.WebSocketImpl(this.url);
     this.socket = socket;
@@ -72,13 +79,22 @@ export class SignalingClient extends EventTarget {
         socket.send(JSON.stringify(clientFrame("auth", { user_sig: this.options.userSig })));
       }
     };
-    socket.onmessage = (event) => this.onFrame(JSON.parse(event.data));
+    socket.onmessage = (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return; // not from a Parley server; nothing sensible to do with it
+      }
+      this.onFrame(frame);
+    };
     socket.onclose = (event) => this.onClose(socket, event.code);
     return this;
   }
 
   /** Close for good: no reconnection; pending requests are rejected. */
   close() {
+    if (this.state === "closed") return;
     this.setState("closed");
     this.stopTimers();
     this.failPending(new ProtocolError("closed", 0, "The connection was closed."));
@@ -118,6 +134,13 @@ export class SignalingClient extends EventTarget {
   }
 
   // --- internals -------------------------------------------------------------
+
+  /** @param {WebSocket} socket */
+  abandonQuietly(socket) {
+    socket.onclose = null;
+    socket.onmessage = null;
+    if (socket.readyState <= 1) socket.close(1000);
+  }
 
   /** @param {Record<string, unknown>} frame */
   sendRaw(frame) {
@@ -174,14 +197,29 @@ export class SignalingClient extends EventTarget {
     clearTimeout(this.timers.ping);
     this.timers.ping = setTimeout(() => {
       const socket = this.socket;
-      this.timers.pong = setTimeout(() => socket?.close(4000), this.options.pongTimeout);
-      this.request("ping")
-        .then(() => {
-          clearTimeout(this.timers.pong);
-          this.schedulePing();
-        })
-        .catch(() => {});
+      this.timers.pong = setTimeout(() => this.abandon(socket), this.options.pongTimeout);
+      const alive = () => {
+        clearTimeout(this.timers.pong);
+        this.schedulePing();
+      };
+      // Any answer from the server, even an error (say rate_limited), proves the link.
+      this.request("ping").then(alive, (error) => {
+        if (!LOCAL_FAILURES.has(error.error)) alive();
+      });
     }, this.options.pingInterval);
+  }
+
+  /**
+   * Give up on a socket that stopped answering. A dead link may take a browser tens
+   * of seconds to report closed, so do not wait for its close event.
+   * @param {WebSocket | null} socket
+   */
+  abandon(socket) {
+    if (!socket || socket !== this.socket) return;
+    socket.onclose = null;
+    socket.onmessage = null;
+    socket.close(PONG_TIMEOUT);
+    this.onClose(socket, PONG_TIMEOUT);
   }
 
   stopTimers() {

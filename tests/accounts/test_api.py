@@ -118,8 +118,10 @@ def test_users_state_refuses_bad_queries(alice_client, query, slug):
     assert answer.json()["error"] == slug
 
 
-def test_unknown_api_paths_are_404(alice_client):
-    assert alice_client.get("/api/nothing-here").status_code == 404
+def test_unknown_api_paths_are_a_json_404(alice_client):
+    answer = alice_client.get("/api/nothing-here")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "not_found"
 
 
 def test_the_openapi_page_is_served_without_outside_network(client):

@@ -44,10 +44,10 @@ def test_the_sweep_removes_only_stale_devices(user, other_user):
 def test_keepalive_refreshes_or_recreates_a_device_row(user):
     device_connect(user=user, device_id="d1", channel_name="c1")
     Device.objects.update(last_seen=timezone.now() - timedelta(minutes=5))
-    device_keepalive(user=user, device_id="d1", channel_name="c1")
+    assert device_keepalive(user=user, device_id="d1", channel_name="c1") is False
     assert Device.objects.get().last_seen > timezone.now() - timedelta(seconds=5)
     Device.objects.all().delete()
-    device_keepalive(user=user, device_id="d1", channel_name="c1")
+    assert device_keepalive(user=user, device_id="d1", channel_name="c1") is True
     assert Device.objects.get().user == user
 
 

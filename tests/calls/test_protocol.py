@@ -74,3 +74,4 @@ def test_peek_req_reads_req_without_validating():
     assert protocol.peek_req("not json") is None
     assert protocol.peek_req('{"req": 5}') is None
     assert protocol.peek_req(b"\x00") is None
+    assert protocol.peek_req('{"req": "%s"}' % ("r" * 129)) is None

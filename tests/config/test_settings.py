@@ -33,6 +33,7 @@ _PARLEY_VARS = {
     "TURN_URLS",
     "TURN_SECRET",
     "TURN_TTL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 PRINT = (

@@ -6,7 +6,7 @@
 // mock timers, so reconnection, pings and request timeouts run without sleeping.
 
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 
 import { CLOSE, ERRORS, ProtocolError, clientFrame } from "../../static/js/protocol.js";
 import { SignalingClient, backoffDelay, socketUrl } from "../../static/js/signaling.js";
@@ -21,8 +21,12 @@ const HELLO = Object.freeze({
   ice_servers: [],
 });
 
-/** A WebSocket class whose instances are collected in `sockets`, newest last. */
-function fakeWebSocket() {
+/**
+ * A WebSocket class whose instances are collected in `sockets`, newest last.
+ * With `deadNetwork`, close() starts closing but no close event ever arrives, as when
+ * the link died silently and the browser waits out its closing handshake.
+ */
+function fakeWebSocket({ deadNetwork = false } = {}) {
   /** @type {FakeSocket[]} */
   const sockets = [];
 
@@ -59,7 +63,7 @@ function fakeWebSocket() {
       this.closeCalls.push(code);
       if (this.readyState >= 2) return;
       this.readyState = 2;
-      queueMicrotask(() => this.serverClose(code));
+      if (!deadNetwork) queueMicrotask(() => this.serverClose(code));
     }
 
     // --- the test plays the server with these -------------------------------------
@@ -83,6 +87,23 @@ function fakeWebSocket() {
   }
 
   return { WebSocketImpl: FakeSocket, sockets };
+}
+
+/** Every client a test makes; closed after each test so no real timer keeps node alive. */
+const clients = new Set();
+
+afterEach(() => {
+  for (const client of clients) {
+    if (client.state !== "closed") client.close();
+  }
+  clients.clear();
+});
+
+/** A SignalingClient on a fake socket class, closed after the test. */
+function makeClient(WebSocketImpl, options = {}) {
+  const client = new SignalingClient(URL, { WebSocketImpl, ...options });
+  clients.add(client);
+  return client;
 }
 
 /** Let queued microtasks and promise callbacks run (setImmediate is not mocked). */
@@ -114,17 +135,17 @@ function useClock(t, random = 0.5) {
 }
 
 /** A client whose first socket is open (not yet greeted). */
-function opened(options = {}) {
-  const fake = fakeWebSocket();
-  const client = new SignalingClient(URL, { WebSocketImpl: fake.WebSocketImpl, ...options });
+function opened(options = {}, fakeOptions = {}) {
+  const fake = fakeWebSocket(fakeOptions);
+  const client = makeClient(fake.WebSocketImpl, options);
   client.connect();
   fake.sockets[0].open();
   return { client, sockets: fake.sockets, socket: fake.sockets[0] };
 }
 
 /** A client that has received its hello. */
-function online(options = {}) {
-  const ctx = opened(options);
+function online(options = {}, fakeOptions = {}) {
+  const ctx = opened(options, fakeOptions);
   ctx.socket.receive(HELLO);
   return ctx;
 }
@@ -132,7 +153,7 @@ function online(options = {}) {
 describe("connecting", () => {
   test("connect() opens one socket to the given URL and reports 'connecting'", () => {
     const { WebSocketImpl, sockets } = fakeWebSocket();
-    const client = new SignalingClient(URL, { WebSocketImpl });
+    const client = makeClient(WebSocketImpl);
     const events = record(client, "state");
     assert.equal(client.state, "idle");
     assert.equal(client.connect(), client, "connect() returns the client");
@@ -238,7 +259,7 @@ describe("requests", () => {
   test("request() while not online rejects with error 'offline' and sends nothing", async (t) => {
     useClock(t);
     const { WebSocketImpl, sockets } = fakeWebSocket();
-    const client = new SignalingClient(URL, { WebSocketImpl });
+    const client = makeClient(WebSocketImpl);
     // never connected
     await assert.rejects(client.request("ping"), { name: "ProtocolError", error: "offline", code: 0 });
     // connecting: socket open, no hello yet
@@ -324,6 +345,43 @@ describe("keep-alive", () => {
     clock.tick(250); // backoff: 0.5 * 500
     assert.equal(sockets.length, 2);
   });
+
+  test(
+    "a missed pong makes the client go offline and reconnect without waiting for the close event",
+    async (t) => {
+      const clock = useClock(t);
+      const { client, sockets, socket } = online(
+        { pingInterval: 1000, pongTimeout: 500 },
+        { deadNetwork: true },
+      );
+      clock.tick(1000);
+      clock.tick(500);
+      assert.deepEqual(socket.closeCalls, [4000]);
+      await flush();
+      assert.equal(client.state, "offline", "a dead link is reported at once");
+      clock.tick(250);
+      assert.equal(sockets.length, 2, "reconnected after the backoff delay");
+      socket.serverClose(1006); // the old socket's close event, at last: ignored
+      assert.equal(client.state, "connecting");
+    },
+  );
+
+  test(
+    "an error answer to a ping still proves the link alive: no close, pings go on",
+    async (t) => {
+      const clock = useClock(t);
+      const { client, socket } = online({ pingInterval: 1000, pongTimeout: 500 });
+      clock.tick(1000);
+      const { req } = socket.sent[0];
+      socket.receive({ type: "error", req, error: "rate_limited", code: 4029, message: "Slow down." });
+      await flush();
+      clock.tick(500);
+      assert.deepEqual(socket.closeCalls, [], "the server answered: the link is alive");
+      assert.equal(client.state, "online");
+      clock.tick(500);
+      assert.equal(socket.sent.length, 2, "the next ping follows");
+    },
+  );
 });
 
 describe("reconnection", () => {
@@ -492,8 +550,8 @@ describe("clientFrame", () => {
   });
 
   test("throws on an unknown type", () => {
-    assert.throws(() => clientFrame("nope"), TypeError);
-    assert.throws(() => clientFrame("hello"), TypeError, "server-only types are not client frames");
+    assert.throws(() => clientFrame("nope"), { name: "TypeError", message: /unknown .*nope/ });
+    assert.throws(() => clientFrame("hello"), { name: "TypeError", message: /unknown .*hello/ });
   });
 
   test("throws on a missing required field", () => {

@@ -1,0 +1,52 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint chromium messages
+
+run: $(VENV)/.run-installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  Parley is serving at http://$(HOST):$(PORT)/"
+	@echo "  (create an admin with: $(PY) manage.py createsuperuser)"
+	@echo ""
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: $(VENV)/.test-installed chromium
+	$(PY) scripts/run_tests.py $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Recompile the translation catalogs after editing locale/*/LC_MESSAGES/django.po.
+messages: $(VENV)/.run-installed
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete -i ".venv/*"
+	$(PY) manage.py compilemessages -l zh_Hans
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+# Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium with apt-get…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing. Install it (Debian/Ubuntu: sudo apt-get install chromium) and run make test again." >&2; \
+	    exit 1; \
+	  fi; \
+	}

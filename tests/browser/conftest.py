@@ -1,0 +1,147 @@
+"""Browser harness: the app served by a real daphne process, driven by Debian's Chromium.
+
+These tests must run inside a loopback-only network namespace (`make test` does that):
+WebRTC gathers candidates on every interface, and test traffic may only use loopback.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+from urllib.request import urlopen
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import sync_playwright
+
+from tests.factories import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+ASGI_APP = "config.asgi:application"
+
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls
+    # these tests make between browser steps are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def loopback_only():
+    interfaces = sorted(name for _, name in socket.if_nameindex())
+    assert interfaces == ["lo"], (
+        f"browser tests need a loopback-only network namespace, found {interfaces}; "
+        "run them through `make test` (scripts/run_tests.py)"
+    )
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"])
+    host_query = f"?host={quote(db['HOST'])}" if db["HOST"].startswith("/") else ""
+    netloc = (
+        ""
+        if host_query
+        else (db["HOST"] or "") + (f":{db['PORT']}" if db["PORT"] else "")
+    )
+    at = "@" if credentials else ""
+    port = db["OPTIONS"].get("port") or db["PORT"]
+    if host_query and port:
+        host_query += f"&port={port}"
+    return f"postgres://{credentials}{at}{netloc}/{db['NAME']}{host_query}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server_url(loopback_only, transactional_db):
+    """The app served over HTTP and WebSocket by daphne on 127.0.0.1, on the test DB."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": _database_url(),
+        "DEBUG": "1",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
+        cwd=ROOT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urlopen(url + "/accounts/login/", timeout=1) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("daphne did not start")
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def browser(loopback_only):
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sign_in(browser, live_server_url):
+    """`sign_in(username)` → a page in a fresh browser context, signed in through the
+    real log-in form and showing the home page."""
+    contexts = []
+
+    def sign_in_(username: str, password: str = PASSWORD):
+        context = browser.new_context(base_url=live_server_url)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server_url + "/")
+        return page
+
+    yield sign_in_
+    for context in contexts:
+        context.close()
