@@ -26,7 +26,7 @@ lint: $(VENV)/.test-installed
 # Recompile the translation catalogs after editing locale/*/LC_MESSAGES/django.po.
 messages: $(VENV)/.run-installed
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete -i ".venv/*"
-	$(PY) manage.py compilemessages -l zh_Hans
+	$(PY) manage.py compilemessages -l zh_Hans -i ".venv/*"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,4 +1,4 @@
-"""Run the test suite inside a loopback-only network namespace (see docs/testing.md).
+"""Run the test suite inside a loopback-only network namespace (see docs/architecture.md, "Testing").
 
 Browser and media tests must send traffic only to loopback. Inside the namespace the
 host's TCP services are unreachable, so a REDIS_URL or DATABASE_URL pointing at the

@@ -104,3 +104,13 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     done = run_django(["check"], DEBUG="0")
     assert done.returncode != 0
     assert "SECRET_KEY must be set" in done.stderr
+
+
+def test_ci_runs_on_postgresql_and_redis(db):
+    """CI must exercise the real services, never the zero-install defaults."""
+    from django.db import connection
+
+    if not os.environ.get("CI"):
+        return  # a developer's machine may use the defaults
+    assert connection.vendor == "postgresql"
+    assert os.environ.get("REDIS_URL"), "CI sets REDIS_URL"
