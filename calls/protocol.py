@@ -78,26 +78,24 @@ CLIENT_FRAMES: dict[str, type[ClientFrame]] = {}
 SERVER_FRAMES: dict[str, type[ServerFrame]] = {}
 
 
-def client_frame(type_: str):
-    """Register a client → server frame model under its `type`."""
+def _registrar(registry: dict):
+    def frame_type(type_: str):
+        def register(model):
+            model.TYPE = type_
+            registry[type_] = model
+            return model
 
-    def register(model: type[ClientFrame]) -> type[ClientFrame]:
-        model.TYPE = type_
-        CLIENT_FRAMES[type_] = model
-        return model
+        return register
 
-    return register
+    return frame_type
 
 
-def server_frame(type_: str):
-    """Register a server → client frame model under its `type`."""
-
-    def register(model: type[ServerFrame]) -> type[ServerFrame]:
-        model.TYPE = type_
-        SERVER_FRAMES[type_] = model
-        return model
-
-    return register
+client_frame = _registrar(
+    CLIENT_FRAMES
+)  # @client_frame("ping"): a client → server frame
+server_frame = _registrar(
+    SERVER_FRAMES
+)  # @server_frame("hello"): a server → client frame
 
 
 # --- client → server -------------------------------------------------------------

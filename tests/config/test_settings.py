@@ -114,3 +114,13 @@ def test_ci_runs_on_postgresql_and_redis(db):
         return  # a developer's machine may use the defaults
     assert connection.vendor == "postgresql"
     assert os.environ.get("REDIS_URL"), "CI sets REDIS_URL"
+
+
+def test_static_files_are_served_by_whitenoise_with_debug_off(db, settings):
+    """No collectstatic and no separate web server: the app serves its own assets."""
+    from django.test import Client
+
+    settings.DEBUG = False
+    answer = Client().get("/static/js/signaling.js")
+    assert answer.status_code == 200
+    assert b"SignalingClient" in b"".join(answer.streaming_content)
