@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    # Missed calls newer than this are counted in the header's badge.
+    calls_seen_at = models.DateTimeField(_("calls seen at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -1,0 +1,143 @@
+"""The call bill: one row per call attempt, whatever its outcome (NetEase's 话单)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_call_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Call(models.Model):
+    class Media(models.TextChoices):
+        AUDIO = "audio", _("audio")
+        VIDEO = "video", _("video")
+
+    class State(models.TextChoices):
+        RINGING = "ringing", _("ringing")
+        ACTIVE = "active", _("active")
+        ENDED = "ended", _("ended")
+
+    class EndReason(models.TextChoices):
+        HANGUP = "hangup", _("hung up")
+        CANCEL = "cancel", _("cancelled")
+        OFFLINE = "offline", _("offline")
+        BUSY = "busy", _("busy")
+        REJECT = "reject", _("rejected")
+        TIMEOUT = "timeout", _("no answer")
+        DISCONNECT = "disconnect", _("connection lost")
+        DENIED = "denied", _("not allowed")
+        FORCED = "forced", _("ended by the server")
+
+    LIVE_STATES = (State.RINGING, State.ACTIVE)
+    # An incoming call the callee never answered, and did not turn down themselves.
+    MISSED_REASONS = (
+        EndReason.CANCEL,
+        EndReason.TIMEOUT,
+        EndReason.OFFLINE,
+        EndReason.BUSY,
+        EndReason.DISCONNECT,
+    )
+
+    call_id = models.CharField(
+        _("call id"), max_length=32, unique=True, default=new_call_id, editable=False
+    )
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calls_made",
+        verbose_name=_("caller"),
+    )
+    callee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calls_received",
+        verbose_name=_("callee"),
+    )
+    media = models.CharField(_("media"), max_length=5, choices=Media.choices)
+    flags = models.PositiveIntegerField(_("flags"), default=0)
+    user_data = models.TextField(_("user data"), blank=True, default="")
+    state = models.CharField(
+        _("state"), max_length=7, choices=State.choices, default=State.RINGING
+    )
+    end_reason = models.CharField(
+        _("end reason"),
+        max_length=10,
+        choices=EndReason.choices,
+        blank=True,
+        default="",
+    )
+    end_code = models.PositiveIntegerField(_("end code"), null=True, blank=True)
+    # Devices: the caller's, the callee's that are ringing, and the one that answered.
+    caller_device = models.CharField(_("caller device"), max_length=64, blank=True)
+    ringing_devices = models.JSONField(_("ringing devices"), default=list, blank=True)
+    answer_device = models.CharField(_("answering device"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    ring_deadline = models.DateTimeField(_("ring deadline"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # A party's socket went away: the call ends `disconnect` at this time unless the
+    # party comes back first.
+    gone_deadline = models.DateTimeField(_("gone deadline"), null=True, blank=True)
+    gone_device = models.CharField(_("gone device"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller"],
+                condition=Q(state__in=["ringing", "active"]),
+                name="one_live_call_per_caller",
+            ),
+            models.UniqueConstraint(
+                fields=["callee"],
+                condition=Q(state__in=["ringing", "active"]),
+                name="one_live_call_per_callee",
+            ),
+            models.CheckConstraint(
+                condition=~Q(caller=models.F("callee")), name="no_calling_yourself"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "ring_deadline"], name="call_ring_deadline_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} → {self.callee} ({self.state})"
+
+    @property
+    def duration_s(self) -> int:
+        """Seconds from answer to end (0 for a call never answered)."""
+        if self.answered_at is None:
+            return 0
+        end = self.ended_at or timezone.now()
+        return max(0, int((end - self.answered_at).total_seconds()))
+
+
+class LiveParty(models.Model):
+    """A user in a live call, as caller or callee: at most one row per user.
+
+    The unique user column is what makes "busy" hold across any number of server
+    processes, whichever side of their current call the user is on.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_party"
+    )
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="parties")
+
+    class Meta:
+        verbose_name = _("live call party")
+        verbose_name_plural = _("live call parties")
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.call.call_id}"
