@@ -48,3 +48,13 @@ def user_list_with_state(*, exclude: User | None = None) -> QuerySet[User]:
     if exclude is not None:
         users = users.exclude(pk=exclude.pk)
     return users.order_by("-is_online", "username")
+
+
+def live_device_ids(*, user: User) -> list[str]:
+    """The user's connected devices, oldest first."""
+    return list(
+        _live_devices()
+        .filter(user=user)
+        .order_by("connected_at")
+        .values_list("device_id", flat=True)
+    )

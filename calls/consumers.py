@@ -18,11 +18,15 @@ from django.conf import settings
 from accounts import services as accounts
 from accounts.models import User
 from accounts.usersig import InvalidUserSig, socket_user, usersig_verify
-from calls import protocol
+from calls import protocol, services
+from calls.delivery import deliver, device_group, send_to_device
 from calls.ice import ice_servers_for
 from calls.throttle import FrameThrottle, Verdict
 
 log = logging.getLogger(__name__)
+
+
+ANSWERED = object()  # a handler that already sent its ok / error
 
 
 class Refused(Exception):
@@ -46,9 +50,19 @@ class SocketConsumer(AsyncWebsocketConsumer):
             burst=settings.SOCKET_BURST,
             strikes=settings.SOCKET_RATE_STRIKES,
         )
+        # The calls this socket is in: call id → the peer's device (from the
+        # server's own `call.started` / `call.ended`), for relaying without a query.
+        self.calls: dict[str, str] = {}
         self.handlers: dict[str, Handler] = {
             "auth": self.on_auth,
             "ping": self.on_ping,
+            "call.invite": self.on_call_invite,
+            "call.accept": self.on_call_act("accept"),
+            "call.reject": self.on_call_act("reject"),
+            "call.cancel": self.on_call_act("cancel"),
+            "call.hangup": self.on_call_act("hangup"),
+            "call.signal": self.on_call_signal,
+            "call.media": self.on_call_media,
         }
         await self.accept()
         try:
@@ -69,8 +83,16 @@ class SocketConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(
                 accounts.PRESENCE_GROUP, self.channel_name
             )
+            await self.channel_layer.group_discard(
+                device_group(self.device_id), self.channel_name
+            )
             await database_sync_to_async(accounts.device_disconnect)(
                 device_id=self.device_id
+            )
+            await deliver(
+                await database_sync_to_async(services.calls_device_gone)(
+                    user=self.user, device_id=self.device_id
+                )
             )
             await accounts.presence_announce(user=self.user)
 
@@ -110,6 +132,8 @@ class SocketConsumer(AsyncWebsocketConsumer):
                 protocol.ProtocolError("internal", "Server error.", req=req)
             )
             return
+        if reply is ANSWERED:
+            return
         if isinstance(reply, protocol.ServerFrame):
             await self.send_frame(reply)
         elif req is not None:
@@ -133,7 +157,83 @@ class SocketConsumer(AsyncWebsocketConsumer):
     async def on_ping(self, frame: protocol.Ping) -> protocol.Pong:
         return protocol.Pong(req=frame.req)
 
+    async def on_call_invite(self, frame: protocol.CallInvite):
+        outcome = await database_sync_to_async(services.call_invite)(
+            caller=self.user,
+            caller_device=self.device_id,
+            callee_username=frame.callee,
+            media=frame.media,
+            flags=frame.flags,
+            user_data=frame.user_data,
+        )
+        return await self.conclude(frame, outcome, call_id=outcome.call_id)
+
+    def on_call_act(self, action: str) -> Handler:
+        async def on_act(frame):
+            outcome = await database_sync_to_async(services.call_act)(
+                action=action,
+                call_id=frame.call_id,
+                user=self.user,
+                device_id=self.device_id,
+            )
+            return await self.conclude(frame, outcome)
+
+        return on_act
+
+    async def on_call_signal(self, frame: protocol.CallSignal) -> None:
+        await send_to_device(
+            self.peer_device(frame),
+            protocol.CallSignalRelay(
+                call_id=frame.call_id,
+                from_=self.user.username,
+                description=frame.description,
+                candidate=frame.candidate,
+            ),
+        )
+
+    async def on_call_media(self, frame: protocol.CallMedia) -> None:
+        await send_to_device(
+            self.peer_device(frame),
+            protocol.CallMediaRelay(
+                call_id=frame.call_id,
+                from_=self.user.username,
+                audio=frame.audio,
+                video=frame.video,
+            ),
+        )
+
+    def peer_device(self, frame) -> str:
+        """The other device of a call this socket is in; relaying goes nowhere else."""
+        peer = self.calls.get(frame.call_id)
+        if peer is None:
+            raise protocol.ProtocolError(
+                "not_in_call", "This device is not in that call.", req=frame.req
+            )
+        return peer
+
+    async def conclude(self, frame, outcome: services.Outcome, **result):
+        """Answer a call frame (ok or its error) first, then deliver what it caused."""
+        if outcome.error is not None:
+            await self.send_error(
+                protocol.ProtocolError(
+                    outcome.error.slug, outcome.error.message, req=frame.req
+                )
+            )
+        elif frame.req is not None:
+            await self.send_frame(protocol.ok_frame(frame.req, **result))
+        await deliver(outcome)
+        return ANSWERED
+
     # --- channel-layer events -----------------------------------------------------
+
+    async def frame_deliver(self, event):
+        """Called when a frame for this device arrives, from whichever process."""
+        if event["joins"]:
+            call_id, peer_device = event["joins"]
+            self.calls[call_id] = peer_device
+        if event["leaves"]:
+            self.calls.pop(event["leaves"], None)
+        await self.send(text_data=event["text"])
 
     async def presence_changed(self, event):
         """Called when a user goes online or offline (other people only)."""
@@ -151,6 +251,9 @@ class SocketConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.device_id = uuid.uuid4().hex
         await self.channel_layer.group_add(accounts.PRESENCE_GROUP, self.channel_name)
+        await self.channel_layer.group_add(
+            device_group(self.device_id), self.channel_name
+        )
         await database_sync_to_async(accounts.device_connect)(
             user=user, device_id=self.device_id, channel_name=self.channel_name
         )
@@ -163,6 +266,11 @@ class SocketConsumer(AsyncWebsocketConsumer):
             )
         )
         await accounts.presence_announce(user=user)
+        await deliver(
+            await database_sync_to_async(services.calls_device_back)(
+                user=user, device_id=self.device_id
+            )
+        )
         self.tasks = [asyncio.create_task(self.heartbeat())]
 
     async def heartbeat(self) -> None:
@@ -179,6 +287,10 @@ class SocketConsumer(AsyncWebsocketConsumer):
                     await accounts.presence_announce(user=self.user)
                 for user in await database_sync_to_async(accounts.presence_sweep)():
                     await accounts.presence_announce(user=user)
+                await deliver(
+                    await database_sync_to_async(services.calls_reap_orphans)()
+                )
+                await deliver(await database_sync_to_async(services.calls_tick_due)())
             except Exception:
                 # A failed beat must not end the heartbeat; the next one retries.
                 log.exception("presence heartbeat failed")

@@ -7,9 +7,9 @@ place that turns the first into the second.
 """
 
 import json
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
@@ -23,6 +23,14 @@ ERRORS: dict[str, int] = {
     "missing_field": 4003,  # a required field is absent
     "invalid_field": 4004,  # a field has the wrong type or an invalid value
     "already_authenticated": 4009,  # `auth` on a socket that already has a user
+    "forbidden": 4030,  # not this party's move (e.g. the caller accepting)
+    "user_not_found": 4040,  # no active user has that name
+    "call_not_found": 4041,  # no such call, or not one of yours
+    "call_ended": 4042,  # the call has ended (a stale call id)
+    "not_ringing": 4043,  # the call was already answered
+    "not_in_call": 4044,  # signalling from a device that is not in the call
+    "cannot_call_self": 4045,  # the callee is the caller
+    "already_in_call": 4090,  # the caller is already in a live call
     "frame_too_large": 4013,  # over MAX_FRAME_BYTES
     "rate_limited": 4029,  # too many frames; the frame was not processed
     "internal": 5000,  # a server fault; the frame may not have been processed
@@ -113,6 +121,78 @@ class Ping(ClientFrame):
     """Keep-alive; answered with `pong`."""
 
 
+MAX_USER_DATA = 1024
+CallId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+@client_frame("call.invite")
+class CallInvite(ClientFrame):
+    """Call `callee` (a username). Answered `ok {call_id}`."""
+
+    callee: str = Field(min_length=1, max_length=150)
+    media: Literal["audio", "video"]
+    flags: int = Field(default=0, ge=0, le=0xFF)
+    user_data: str = Field(default="", max_length=MAX_USER_DATA)
+
+
+@client_frame("call.accept")
+class CallAccept(ClientFrame):
+    call_id: CallId
+
+
+@client_frame("call.reject")
+class CallReject(ClientFrame):
+    call_id: CallId
+
+
+@client_frame("call.cancel")
+class CallCancel(ClientFrame):
+    call_id: CallId
+
+
+@client_frame("call.hangup")
+class CallHangup(ClientFrame):
+    call_id: CallId
+
+
+class SessionDescription(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str = Field(default="", max_length=MAX_FRAME_BYTES)
+
+
+class IceCandidate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    candidate: str = Field(max_length=4096)
+    sdpMid: str | None = None
+    sdpMLineIndex: int | None = None
+    usernameFragment: str | None = None
+
+
+@client_frame("call.signal")
+class CallSignal(ClientFrame):
+    """An SDP description or an ICE candidate for the peer device (exactly one)."""
+
+    call_id: CallId
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.description is None) == (self.candidate is None):
+            raise ValueError("send exactly one of description and candidate")
+        return self
+
+
+@client_frame("call.media")
+class CallMedia(ClientFrame):
+    """This side's microphone and camera are on or off (shown to the peer)."""
+
+    call_id: CallId
+    audio: bool
+    video: bool
+
+
 # --- server → client -------------------------------------------------------------
 
 
@@ -173,6 +253,66 @@ class Presence(ServerFrame):
     state: Literal["online", "offline"]
 
 
+class PeerInfo(UserInfo):
+    device_id: str
+
+
+@server_frame("call.ringing")
+class CallRinging(ServerFrame):
+    call_id: str
+
+
+@server_frame("call.incoming")
+class CallIncoming(ServerFrame):
+    call_id: str
+    caller: UserInfo
+    media: str
+    flags: int
+    user_data: str
+
+
+@server_frame("call.started")
+class CallStarted(ServerFrame):
+    """The call is answered: connect media with `peer`. Sent again when a party's
+    socket comes back after a disconnection: start a new peer connection."""
+
+    call_id: str
+    room_id: str
+    peer: PeerInfo
+    polite: bool
+    media: str
+    flags: int
+
+
+@server_frame("call.answered_elsewhere")
+class CallAnsweredElsewhere(ServerFrame):
+    call_id: str
+
+
+@server_frame("call.ended")
+class CallEnded(ServerFrame):
+    call_id: str
+    reason: str
+    code: int
+    duration_s: int
+
+
+@server_frame("call.signal")
+class CallSignalRelay(ServerFrame):
+    call_id: str
+    from_: str = Field(serialization_alias="from")
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+@server_frame("call.media")
+class CallMediaRelay(ServerFrame):
+    call_id: str
+    from_: str = Field(serialization_alias="from")
+    audio: bool
+    video: bool
+
+
 # --- encoding and decoding ------------------------------------------------------------
 
 
@@ -210,9 +350,8 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
         slug = "missing_field" if first["type"] == "missing" else "invalid_field"
-        raise ProtocolError(
-            slug, f"`{field}`: {first['msg']}.", req=req, field=field
-        ) from None
+        message = f"`{field}`: {first['msg']}." if field else f"{first['msg']}."
+        raise ProtocolError(slug, message, req=req, field=field) from None
 
 
 def peek_req(raw: str | bytes | None) -> str | None:
@@ -228,7 +367,7 @@ def peek_req(raw: str | bytes | None) -> str | None:
 
 def encode(frame: ServerFrame) -> str:
     """Serialise a server frame to the JSON text sent on the socket."""
-    body = frame.model_dump(mode="json", exclude_none=True)
+    body = frame.model_dump(mode="json", exclude_none=True, by_alias=True)
     return json.dumps({"type": frame.TYPE, **body}, separators=(",", ":"))
 
 
@@ -249,7 +388,8 @@ def ok_frame(req: str | None, **result: Any) -> Ok:
 def _fields(model: type[Frame]) -> dict[str, list[str]]:
     required, optional = [], []
     for name, info in model.model_fields.items():
-        (required if info.is_required() else optional).append(name)
+        wire_name = info.serialization_alias or name
+        (required if info.is_required() else optional).append(wire_name)
     return {"required": sorted(required), "optional": sorted(optional)}
 
 

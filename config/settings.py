@@ -4,6 +4,7 @@ With nothing set: SQLite and the in-memory channel layer, so `make run` needs no
 installed. `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and channels-redis.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -66,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "calls.context_processors.missed_calls",
             ],
         },
     },
@@ -86,7 +88,10 @@ if (
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the browser tests' daphne process must see the same data.
-    DATABASES["default"]["TEST"]["NAME"] = str(BASE_DIR / "test-db.sqlite3")
+    # One per test run, so that two runs on one checkout do not share it.
+    DATABASES["default"]["TEST"]["NAME"] = str(
+        BASE_DIR / f"test-db-{os.getpid()}.sqlite3"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -168,7 +173,12 @@ SOCKET_RATE_STRIKES = env.int("SOCKET_RATE_STRIKES", default=50)
 PRESENCE_HEARTBEAT = env.float("PRESENCE_HEARTBEAT", default=30.0)
 PRESENCE_STALE_AFTER = env.float("PRESENCE_STALE_AFTER", default=90.0)
 
-CALL_RING_TIMEOUT = env.int("CALL_RING_TIMEOUT", default=60)
+CALL_RING_TIMEOUT = env.float("CALL_RING_TIMEOUT", default=60)
+# How long a party whose socket closed may take to come back before the call ends
+# `disconnect` (100106).
+CALL_DISCONNECT_GRACE = env.float("CALL_DISCONNECT_GRACE", default=10)
+# Dotted path of the callable that may refuse a call (see calls/policy.py).
+CALL_POLICY = env.str("CALL_POLICY", default="calls.policy.allow_all")
 STUN_URLS = env.list("STUN_URLS", default=[])
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env.str("TURN_SECRET", default="")

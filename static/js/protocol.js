@@ -14,12 +14,68 @@ export const SPEC = Object.freeze({
       required: ["user_sig"],
       optional: ["req"],
     },
+    "call.accept": {
+      required: ["call_id"],
+      optional: ["req"],
+    },
+    "call.cancel": {
+      required: ["call_id"],
+      optional: ["req"],
+    },
+    "call.hangup": {
+      required: ["call_id"],
+      optional: ["req"],
+    },
+    "call.invite": {
+      required: ["callee", "media"],
+      optional: ["flags", "req", "user_data"],
+    },
+    "call.media": {
+      required: ["audio", "call_id", "video"],
+      optional: ["req"],
+    },
+    "call.reject": {
+      required: ["call_id"],
+      optional: ["req"],
+    },
+    "call.signal": {
+      required: ["call_id"],
+      optional: ["candidate", "description", "req"],
+    },
     ping: {
       required: [],
       optional: ["req"],
     },
   },
   server: {
+    "call.answered_elsewhere": {
+      required: ["call_id"],
+      optional: [],
+    },
+    "call.ended": {
+      required: ["call_id", "code", "duration_s", "reason"],
+      optional: [],
+    },
+    "call.incoming": {
+      required: ["call_id", "caller", "flags", "media", "user_data"],
+      optional: [],
+    },
+    "call.media": {
+      required: ["audio", "call_id", "from", "video"],
+      optional: [],
+    },
+    "call.ringing": {
+      required: ["call_id"],
+      optional: [],
+    },
+    "call.signal": {
+      required: ["call_id", "from"],
+      optional: ["candidate", "description"],
+    },
+    "call.started": {
+      required: ["call_id", "flags", "media", "peer", "polite", "room_id"],
+      optional: [],
+    },
     error: {
       required: ["code", "error", "message"],
       optional: ["field", "req"],
@@ -43,14 +99,22 @@ export const SPEC = Object.freeze({
   },
   errors: {
     already_authenticated: 4009,
+    already_in_call: 4090,
     bad_frame: 4001,
     bad_json: 4000,
+    call_ended: 4042,
+    call_not_found: 4041,
+    cannot_call_self: 4045,
+    forbidden: 4030,
     frame_too_large: 4013,
     internal: 5000,
     invalid_field: 4004,
     missing_field: 4003,
+    not_in_call: 4044,
+    not_ringing: 4043,
     rate_limited: 4029,
     unknown_type: 4002,
+    user_not_found: 4040,
   },
   close: {
     rate_limited: 4429,

@@ -1,4 +1,7 @@
-"""static/js/protocol.js mirrors calls/protocol.py: same types, fields and codes."""
+"""static/js/protocol.js mirrors calls/protocol.py: same types, fields and codes.
+
+After changing the protocol, `python scripts/sync_protocol_js.py` rewrites the mirror.
+"""
 
 import json
 import shutil

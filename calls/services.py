@@ -1,0 +1,380 @@
+"""Writes for calls. Every call event goes through here.
+
+Each function locks the call's bill row, runs one event through the pure machine in
+calls.state, stores the result and returns an Outcome: the frames to deliver to which
+devices, when the call must next be looked at, and an error for the requester.
+Delivering is calls.delivery's job, so these stay synchronous and testable.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from accounts.models import Device, User
+from accounts.selectors import live_device_ids
+from calls import protocol
+from calls import state as machine
+from calls.models import Call, LiveParty
+from calls.policy import call_allowed
+from calls.state import CallError, CallState, Transition
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One frame for one device. `joins`/`leaves` tell that device's socket which
+    call it is now in or out of (for relaying `call.signal` without a query)."""
+
+    device: str
+    frame: protocol.ServerFrame
+    joins: tuple[str, str] | None = None  # (call_id, peer device)
+    leaves: str | None = None  # call_id
+
+
+@dataclass
+class Outcome:
+    deliveries: list[Delivery] = field(default_factory=list)
+    wake_at: list[float] = field(default_factory=list)
+    error: CallError | None = None
+    call_id: str | None = None
+
+    def add(self, other: "Outcome") -> "Outcome":
+        self.deliveries += other.deliveries
+        self.wake_at += other.wake_at
+        self.error = other.error or self.error
+        self.call_id = other.call_id or self.call_id
+        return self
+
+
+def _failed(slug: str, message: str) -> Outcome:
+    return Outcome(error=CallError(slug, message))
+
+
+# --- model ⇄ machine state ---------------------------------------------------------------
+
+
+def _ts(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _state_of(call: Call) -> CallState:
+    return CallState(
+        call_id=call.call_id,
+        caller=call.caller_id,
+        callee=call.callee_id,
+        caller_device=call.caller_device,
+        media=call.media,
+        flags=call.flags,
+        user_data=call.user_data,
+        created_at=call.created_at.timestamp(),
+        ring_deadline=_ts(call.ring_deadline) or call.created_at.timestamp(),
+        status=call.state,
+        ringing_devices=tuple(call.ringing_devices),
+        answer_device=call.answer_device or None,
+        answered_at=_ts(call.answered_at),
+        ended_at=_ts(call.ended_at),
+        end_reason=call.end_reason or None,
+        gone_device=call.gone_device or None,
+        gone_deadline=_ts(call.gone_deadline),
+    )
+
+
+def _store(call: Call, state: CallState) -> None:
+    call.state = state.status
+    call.caller_device = state.caller_device
+    call.ringing_devices = list(state.ringing_devices)
+    call.answer_device = state.answer_device or ""
+    call.answered_at = _dt(state.answered_at)
+    call.ended_at = _dt(state.ended_at)
+    call.end_reason = state.end_reason or ""
+    call.end_code = machine.END_CODES[state.end_reason] if state.end_reason else None
+    call.gone_device = state.gone_device or ""
+    call.gone_deadline = _dt(state.gone_deadline)
+    call.save()
+    if not state.live:
+        LiveParty.objects.filter(call=call).delete()
+
+
+def _frame(state: CallState, send: machine.Send, users: dict[int, User]):
+    """The protocol frame for one Send effect, and its joins/leaves note."""
+    kind = send.kind
+    if kind == "call.ringing":
+        return protocol.CallRinging(call_id=state.call_id), None, None
+    if kind == "call.incoming":
+        caller = protocol.UserInfo.of(users[state.caller])
+        return (
+            protocol.CallIncoming(
+                call_id=state.call_id,
+                caller=caller,
+                media=state.media,
+                flags=state.flags,
+                user_data=state.user_data,
+            ),
+            None,
+            None,
+        )
+    if kind == "call.started":
+        peer_user = users[state.caller if send.peer == "caller" else state.callee]
+        peer_device = (
+            state.caller_device if send.peer == "caller" else state.answer_device
+        )
+        peer = protocol.PeerInfo(
+            **protocol.UserInfo.of(peer_user).model_dump(), device_id=peer_device
+        )
+        frame = protocol.CallStarted(
+            call_id=state.call_id,
+            room_id=state.call_id,
+            peer=peer,
+            polite=bool(send.polite),
+            media=state.media,
+            flags=state.flags,
+        )
+        return frame, (state.call_id, peer_device), None
+    if kind == "call.answered_elsewhere":
+        return protocol.CallAnsweredElsewhere(call_id=state.call_id), None, None
+    if kind == "call.ended":
+        frame = protocol.CallEnded(
+            call_id=state.call_id,
+            reason=state.end_reason,
+            code=machine.END_CODES[state.end_reason],
+            duration_s=state.duration_s,
+        )
+        return frame, None, state.call_id
+    raise ValueError(f"unknown effect {kind}")
+
+
+def _outcome(call: Call, transition: Transition) -> Outcome:
+    """Store a transition of `call` and turn its effects into deliveries."""
+    if transition.changed:
+        _store(call, transition.state)
+    users = {call.caller_id: call.caller, call.callee_id: call.callee}
+    deliveries = []
+    for send in transition.effects:
+        frame, joins, leaves = _frame(transition.state, send, users)
+        deliveries.append(Delivery(send.device, frame, joins, leaves))
+    wake = transition.state.next_wake()
+    return Outcome(
+        deliveries=deliveries,
+        wake_at=[wake] if wake is not None else [],
+        error=transition.error,
+        call_id=call.call_id,
+    )
+
+
+def _locked(**lookup) -> Call | None:
+    return (
+        Call.objects.select_for_update()
+        .select_related("caller", "callee")
+        .filter(**lookup)
+        .first()
+    )
+
+
+def _live_call_id(user: User) -> int | None:
+    return LiveParty.objects.filter(user=user).values_list("call_id", flat=True).first()
+
+
+def _step(call_pk: int, event: Callable[[CallState], Transition]) -> Outcome:
+    """Run one event on the call with primary key `call_pk`, under its row lock."""
+    with transaction.atomic():
+        call = _locked(pk=call_pk)
+        if call is None:
+            return Outcome()
+        return _outcome(call, event(_state_of(call)))
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def call_invite(
+    *,
+    caller: User,
+    caller_device: str,
+    callee_username: str,
+    media: str,
+    flags: int = 0,
+    user_data: str = "",
+) -> Outcome:
+    """`caller` (on `caller_device`) calls `callee_username`.
+
+    Always writes a bill, whatever happens (offline, busy, denied included), except
+    when the request itself is wrong (no such user, yourself, already in a call).
+    Glare — the callee is ringing the caller right now — answers that call instead.
+    """
+    callee = User.objects.filter(username=callee_username, is_active=True).first()
+    if callee is None:
+        return _failed("user_not_found", f"No user named {callee_username!r}.")
+    if callee.pk == caller.pk:
+        return _failed("cannot_call_self", "You cannot call yourself.")
+    now = time.time()
+    # Deadlines are enforced from the stored times too, not only by timers.
+    outcome = Outcome()
+    for user in (caller, callee):
+        live = _live_call_id(user)
+        if live is not None:
+            outcome.add(_step(live, lambda s: machine.tick(s, now=now)))
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return outcome.add(
+                    _invite_once(
+                        caller, caller_device, callee, media, flags, user_data, now
+                    )
+                )
+        except IntegrityError:
+            # Another process put one of the two in a call meanwhile: look again.
+            continue
+    return outcome.add(_failed("already_in_call", "Try again in a moment."))
+
+
+def _invite_once(
+    caller, caller_device, callee, media, flags, user_data, now
+) -> Outcome:
+    mine = _live_call_id(caller)
+    if mine is not None:
+        call = _locked(pk=mine)
+        state = _state_of(call)
+        if state.status == machine.RINGING and (state.caller, state.callee) == (
+            callee.pk,
+            caller.pk,
+        ):
+            # Glare: both called each other. The later invite answers the earlier call,
+            # so both sides end up in the same, single call.
+            return _outcome(
+                call,
+                machine.accept(state, user=caller.pk, device=caller_device, now=now),
+            )
+        return _failed("already_in_call", "You are already in a call.")
+    denied = not call_allowed(
+        caller=caller, callee=callee, media=media, flags=flags, user_data=user_data
+    )
+    busy = LiveParty.objects.filter(user=callee).exists()
+    transition = machine.invite(
+        call_id=Call._meta.get_field("call_id").default(),
+        caller=caller.pk,
+        caller_device=caller_device,
+        callee=callee.pk,
+        callee_devices=tuple(live_device_ids(user=callee)),
+        media=media,
+        flags=flags,
+        user_data=user_data,
+        now=now,
+        ring_timeout=settings.CALL_RING_TIMEOUT,
+        busy=busy,
+        denied=denied,
+    )
+    state = transition.state
+    call = Call(
+        call_id=state.call_id,
+        caller=caller,
+        callee=callee,
+        media=media,
+        flags=state.flags,
+        user_data=user_data,
+        created_at=_dt(now),
+        ring_deadline=_dt(state.ring_deadline),
+    )
+    _store(call, state)
+    if state.live:
+        LiveParty.objects.bulk_create(
+            [LiveParty(user=caller, call=call), LiveParty(user=callee, call=call)]
+        )
+    # Already stored above (a new row needs its LiveParty rows after it).
+    return _outcome(call, replace(transition, changed=False))
+
+
+_ACTIONS = {
+    "accept": machine.accept,
+    "reject": machine.reject,
+    "cancel": machine.cancel,
+    "hangup": machine.hangup,
+}
+
+
+def call_act(*, action: str, call_id: str, user: User, device_id: str) -> Outcome:
+    """A party's move on a call: accept, reject, cancel or hang up."""
+    event = _ACTIONS[action]
+    now = time.time()
+    with transaction.atomic():
+        call = _locked(call_id=call_id)
+        if call is None or user.pk not in (call.caller_id, call.callee_id):
+            return _failed("call_not_found", "No such call.")
+        return _outcome(
+            call, event(_state_of(call), user=user.pk, device=device_id, now=now)
+        )
+
+
+def call_force_end(*, call_id: str) -> Outcome:
+    """End a live call `forced` (100108): Django admin and the server API."""
+    now = time.time()
+    with transaction.atomic():
+        call = _locked(call_id=call_id)
+        if call is None:
+            return _failed("call_not_found", "No such call.")
+        return _outcome(call, machine.force_end(_state_of(call), now=now))
+
+
+def calls_device_gone(*, user: User, device_id: str) -> Outcome:
+    """A socket of `user` closed: its call, if any, gives it a grace period."""
+    live = _live_call_id(user)
+    if live is None:
+        return Outcome()
+    now = time.time()
+    grace = settings.CALL_DISCONNECT_GRACE
+    return _step(
+        live,
+        lambda s: machine.device_gone(
+            s, user=user.pk, device=device_id, now=now, grace=grace
+        ),
+    )
+
+
+def calls_device_back(*, user: User, device_id: str) -> Outcome:
+    """A new socket of `user`: it rings if they are being called, and takes back a
+    call one of their sockets lost."""
+    live = _live_call_id(user)
+    if live is None:
+        return Outcome()
+    now = time.time()
+    return _step(
+        live, lambda s: machine.device_back(s, user=user.pk, device=device_id, now=now)
+    )
+
+
+def calls_tick_due(*, now: float | None = None) -> Outcome:
+    """End every call whose ring deadline or reconnect grace has passed."""
+    now = time.time() if now is None else now
+    due = Call.objects.filter(
+        Q(state=Call.State.RINGING, ring_deadline__lte=_dt(now))
+        | Q(state__in=Call.LIVE_STATES, gone_deadline__lte=_dt(now))
+    ).values_list("pk", flat=True)
+    outcome = Outcome()
+    for pk in list(due):
+        outcome.add(_step(pk, lambda s: machine.tick(s, now=now)))
+    outcome.error = None
+    return outcome
+
+
+def calls_reap_orphans() -> Outcome:
+    """Live calls whose party device has no socket row any more (its process died and
+    its rows were swept) get the same grace as a closed socket."""
+    outcome = Outcome()
+    devices = set(Device.objects.values_list("device_id", flat=True))
+    live = Call.objects.filter(state__in=Call.LIVE_STATES, gone_deadline__isnull=True)
+    for call in live.select_related("caller", "callee"):
+        for user, device in (
+            (call.caller, call.caller_device),
+            (call.callee, call.answer_device),
+        ):
+            if device and device not in devices:
+                outcome.add(calls_device_gone(user=user, device_id=device))
+                break
+    return outcome
