@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import SignUpForm
 from accounts.selectors import user_list_with_state
+from calls.strings import call_ui_strings
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,5 +25,10 @@ def signup(request):
 @login_required
 def home(request):
     return render(
-        request, "home.html", {"people": user_list_with_state(exclude=request.user)}
+        request,
+        "home.html",
+        {
+            "people": user_list_with_state(exclude=request.user),
+            "call_strings": call_ui_strings(),
+        },
     )

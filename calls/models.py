@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+_LIVE = ("ringing", "active")  # Call.LIVE_STATES, for the constraints below
+
 
 def new_call_id() -> str:
     return uuid.uuid4().hex
@@ -59,11 +61,11 @@ class Call(models.Model):
         related_name="calls_received",
         verbose_name=_("callee"),
     )
-    media = models.CharField(_("media"), max_length=5, choices=Media.choices)
+    media = models.CharField(_("media"), max_length=16, choices=Media.choices)
     flags = models.PositiveIntegerField(_("flags"), default=0)
     user_data = models.TextField(_("user data"), blank=True, default="")
     state = models.CharField(
-        _("state"), max_length=7, choices=State.choices, default=State.RINGING
+        _("state"), max_length=16, choices=State.choices, default=State.RINGING
     )
     end_reason = models.CharField(
         _("end reason"),
@@ -77,7 +79,7 @@ class Call(models.Model):
     caller_device = models.CharField(_("caller device"), max_length=64, blank=True)
     ringing_devices = models.JSONField(_("ringing devices"), default=list, blank=True)
     answer_device = models.CharField(_("answering device"), max_length=64, blank=True)
-    created_at = models.DateTimeField(_("created at"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     ring_deadline = models.DateTimeField(_("ring deadline"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
@@ -89,16 +91,16 @@ class Call(models.Model):
     class Meta:
         verbose_name = _("call")
         verbose_name_plural = _("calls")
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["caller"],
-                condition=Q(state__in=["ringing", "active"]),
+                condition=Q(state__in=_LIVE),
                 name="one_live_call_per_caller",
             ),
             models.UniqueConstraint(
                 fields=["callee"],
-                condition=Q(state__in=["ringing", "active"]),
+                condition=Q(state__in=_LIVE),
                 name="one_live_call_per_callee",
             ),
             models.CheckConstraint(
@@ -108,6 +110,13 @@ class Call(models.Model):
         indexes = [
             models.Index(
                 fields=["state", "ring_deadline"], name="call_ring_deadline_idx"
+            ),
+            # A user's history (either side, newest first) and their missed calls.
+            models.Index(
+                fields=["caller", "-created_at"], name="call_caller_history_idx"
+            ),
+            models.Index(
+                fields=["callee", "-created_at"], name="call_callee_history_idx"
             ),
         ]
 

@@ -11,6 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from calls import state
+
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
 MAX_REQ_LENGTH = 128
@@ -34,6 +36,17 @@ ERRORS: dict[str, int] = {
     "frame_too_large": 4013,  # over MAX_FRAME_BYTES
     "rate_limited": 4029,  # too many frames; the frame was not processed
     "internal": 5000,  # a server fault; the frame may not have been processed
+}
+
+# How calls end (`call.ended` reason → code) and the call flags, from the state machine.
+END_CODES = state.END_CODES
+FLAGS: dict[str, int] = {
+    "audio": state.FLAG_AUDIO,
+    "video": state.FLAG_VIDEO,
+    "forbid_caller_audio": state.FLAG_FORBID_CALLER_AUDIO,
+    "forbid_caller_video": state.FLAG_FORBID_CALLER_VIDEO,
+    "forbid_callee_audio": state.FLAG_FORBID_CALLEE_AUDIO,
+    "forbid_callee_video": state.FLAG_FORBID_CALLEE_VIDEO,
 }
 
 # WebSocket close codes the server uses.
@@ -402,4 +415,6 @@ def protocol_spec() -> dict[str, Any]:
         "server": {t: _fields(m) for t, m in sorted(SERVER_FRAMES.items())},
         "errors": dict(sorted(ERRORS.items())),
         "close": dict(sorted(CLOSE_CODES.items())),
+        "end_codes": dict(sorted(END_CODES.items())),
+        "flags": dict(sorted(FLAGS.items())),
     }

@@ -1,6 +1,6 @@
 """Reads for calls: a user's history, one call, missed calls."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from calls.models import Call
@@ -11,13 +11,17 @@ def calls_of_user(*, user: User) -> QuerySet[Call]:
     return (
         Call.objects.filter(Q(caller=user) | Q(callee=user))
         .select_related("caller", "callee")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
     )
 
 
-def call_of_party(*, user: User, call_id: str) -> Call | None:
-    """The call with this id if `user` is one of its two parties, else None."""
-    return calls_of_user(user=user).filter(call_id=call_id).first()
+def calls_of_user_marked(*, user: User) -> QuerySet[Call]:
+    """calls_of_user, each annotated with `missed` (by the user) and `unseen` (missed
+    since the user last opened their history)."""
+    return calls_of_user(user=user).annotate(
+        missed=Exists(missed_calls(user=user).filter(pk=OuterRef("pk"))),
+        unseen=Exists(missed_calls_unseen(user=user).filter(pk=OuterRef("pk"))),
+    )
 
 
 def missed_calls(*, user: User) -> QuerySet[Call]:
@@ -30,9 +34,14 @@ def missed_calls(*, user: User) -> QuerySet[Call]:
     )
 
 
-def missed_calls_unseen_count(*, user: User) -> int:
-    """Missed calls since the user last opened their call history."""
+def missed_calls_unseen(*, user: User) -> QuerySet[Call]:
+    """Missed calls that ended since the user last opened their call history (a call
+    ringing while they looked counts once it is missed)."""
     missed = missed_calls(user=user)
     if user.calls_seen_at is not None:
-        missed = missed.filter(created_at__gt=user.calls_seen_at)
-    return missed.count()
+        missed = missed.filter(ended_at__gt=user.calls_seen_at)
+    return missed
+
+
+def missed_calls_unseen_count(*, user: User) -> int:
+    return missed_calls_unseen(user=user).count()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Device, User
 from accounts.selectors import live_device_ids
@@ -378,3 +379,9 @@ def calls_reap_orphans() -> Outcome:
                 outcome.add(calls_device_gone(user=user, device_id=device))
                 break
     return outcome
+
+
+def calls_mark_seen(*, user: User) -> None:
+    """The user has looked at their call history: the missed-calls badge starts over."""
+    user.calls_seen_at = timezone.now()
+    user.save(update_fields=["calls_seen_at"])

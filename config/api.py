@@ -78,3 +78,4 @@ def api_not_found(request, path: str = ""):
 
 
 api.add_router("/", "accounts.api.router")
+api.add_router("/", "calls.api.router")

@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 
 from accounts.models import User
+from calls.models import Call
 
 PASSWORD = "correct-horse-battery"
 
@@ -13,3 +17,42 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.LazyAttribute(lambda u: u.username.capitalize())
     password = factory.django.Password(PASSWORD)
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    """A video call, answered five seconds in and hung up 2:31 later."""
+
+    class Meta:
+        model = Call
+
+    caller = factory.SubFactory(UserFactory)
+    callee = factory.SubFactory(UserFactory)
+    media = Call.Media.VIDEO
+    state = Call.State.ENDED
+    end_reason = Call.EndReason.HANGUP
+    end_code = 0
+    created_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=5))
+    answered_at = factory.LazyAttribute(lambda c: c.created_at + timedelta(seconds=5))
+    ended_at = factory.LazyAttribute(
+        lambda c: (
+            c.answered_at + timedelta(seconds=151)
+            if c.answered_at
+            else c.created_at + timedelta(seconds=60)
+        )
+    )
+
+    class Params:
+        # Rung out unanswered: missed, for the callee.
+        missed = factory.Trait(
+            end_reason=Call.EndReason.TIMEOUT, end_code=100105, answered_at=None
+        )
+        rejected = factory.Trait(
+            end_reason=Call.EndReason.REJECT, end_code=100104, answered_at=None
+        )
+        ringing = factory.Trait(
+            state=Call.State.RINGING,
+            end_reason="",
+            end_code=None,
+            answered_at=None,
+            ended_at=None,
+        )

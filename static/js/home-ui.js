@@ -1,6 +1,10 @@
 // @ts-check
-/** The home page: keeps the people list's online dots live from `presence` frames. */
+/**
+ * The home page: keeps the people list's online dots live from `presence` frames and
+ * carries the call screens (call-ui.js).
+ */
 
+import { mountCallUi } from "./call-ui.js";
 import { SignalingClient, socketUrl } from "./signaling.js";
 
 const list = /** @type {HTMLElement} */ (document.getElementById("people"));
@@ -45,5 +49,9 @@ client.addEventListener("presence", (event) => {
 });
 
 client.addEventListener("unauthorized", () => window.location.reload());
+
+const calls = mountCallUi(client);
+// For the browser tests and the curious: the page's connection and its calls.
+Object.assign(window, { parley: { client, calls } });
 
 client.connect();

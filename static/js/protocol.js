@@ -120,12 +120,33 @@ export const SPEC = Object.freeze({
     rate_limited: 4429,
     unauthorized: 4401,
   },
+  end_codes: {
+    busy: 100103,
+    cancel: 100101,
+    denied: 100107,
+    disconnect: 100106,
+    forced: 100108,
+    hangup: 0,
+    offline: 100102,
+    reject: 100104,
+    timeout: 100105,
+  },
+  flags: {
+    audio: 1,
+    forbid_callee_audio: 64,
+    forbid_callee_video: 128,
+    forbid_caller_audio: 16,
+    forbid_caller_video: 32,
+    video: 2,
+  },
 });
 
 export const PROTOCOL_VERSION = SPEC.version;
 export const MAX_FRAME_BYTES = SPEC.max_frame_bytes;
 export const ERRORS = SPEC.errors;
 export const CLOSE = SPEC.close;
+export const END_CODES = SPEC.end_codes;
+export const FLAGS = SPEC.flags;
 
 /** An `error` frame the server sent, as a rejection value. */
 export class ProtocolError extends Error {

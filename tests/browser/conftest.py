@@ -16,7 +16,7 @@ from urllib.request import urlopen
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.factories import PASSWORD
 
@@ -80,9 +80,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server_url(loopback_only, transactional_db):
-    """The app served over HTTP and WebSocket by daphne on 127.0.0.1, on the test DB."""
+def start_daphne(**env_overrides: str):
+    """A daphne process serving the app on a free port of 127.0.0.1; (url, process)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
@@ -90,6 +89,7 @@ def live_server_url(loopback_only, transactional_db):
         "DEBUG": "1",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        **env_overrides,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
@@ -102,20 +102,56 @@ def live_server_url(loopback_only, transactional_db):
         try:
             with urlopen(url + "/accounts/login/", timeout=1) as answer:
                 if answer.status == 200:
-                    break
+                    return url, proc
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail("daphne did not start")
         time.sleep(0.1)
-    yield url
+
+
+def stop_daphne(proc: subprocess.Popen) -> None:
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def daphne_servers(loopback_only, transactional_db):
+    """`daphne_servers(n, **env)` → n URLs of daphne processes on the test database."""
+    procs = []
+
+    def start(n: int = 1, **env: str) -> list[str]:
+        urls = []
+        for _ in range(n):
+            url, proc = start_daphne(**env)
+            procs.append(proc)
+            urls.append(url)
+        return urls
+
+    yield start
+    for proc in procs:
+        stop_daphne(proc)
+
+
+@pytest.fixture
+def live_server_url(request, daphne_servers):
+    """The app served over HTTP and WebSocket by daphne on 127.0.0.1, on the test DB.
+
+    `@pytest.mark.server_env(NAME="value")` sets the server's environment.
+    """
+    marker = request.node.get_closest_marker("server_env")
+    (url,) = daphne_servers(1, **(marker.kwargs if marker else {}))
+    return url
 
 
 @pytest.fixture(scope="session")
-def browser(loopback_only):
+def browser(loopback_only, django_db_setup, django_db_blocker):
+    # The test database is made first: once Playwright runs, an event loop is running
+    # in this thread and Django refuses to create it.
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -126,20 +162,22 @@ def browser(loopback_only):
 
 
 @pytest.fixture
-def sign_in(browser, live_server_url):
+def sign_in(browser, request):
     """`sign_in(username)` → a page in a fresh browser context, signed in through the
-    real log-in form and showing the home page."""
+    real log-in form and showing the home page (of `server`, default the live server)."""
     contexts = []
 
-    def sign_in_(username: str, password: str = PASSWORD):
-        context = browser.new_context(base_url=live_server_url)
+    def sign_in_(username: str, password: str = PASSWORD, server: str | None = None):
+        base = server or request.getfixturevalue("live_server_url")
+        context = browser.new_context(base_url=base)
         contexts.append(context)
         page = context.new_page()
         page.goto("/accounts/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
-        page.wait_for_url(live_server_url + "/")
+        page.wait_for_url(base + "/")
+        expect(page.locator("#connection")).to_have_attribute("data-state", "online")
         return page
 
     yield sign_in_

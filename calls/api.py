@@ -1,0 +1,92 @@
+"""API for signed-in users: their own call history (the bills), one call at a time
+or a page at a time, always from the requester's side of the call."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.db.models import QuerySet
+from ninja import Field, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import django_auth
+
+from accounts.api import UserSigBearer
+from accounts.models import User
+from calls.models import Call
+from calls.selectors import calls_of_user_marked
+from config.api import ApiError
+
+router = Router(tags=["calls"])
+
+AUTH = [UserSigBearer(), django_auth]
+
+
+class PartyOut(Schema):
+    id: int
+    username: str
+    display_name: str = Field(description="The user's display name, or username.")
+
+    @staticmethod
+    def resolve_display_name(obj: User) -> str:
+        return obj.shown_name
+
+
+class CallOut(Schema):
+    call_id: str
+    direction: Literal["outgoing", "incoming"] = Field(
+        description="From the requester's side: `outgoing` if they placed the call."
+    )
+    caller: PartyOut
+    callee: PartyOut
+    peer: PartyOut = Field(description="The other party: not the requester.")
+    media: Literal["audio", "video"]
+    flags: int
+    user_data: str
+    state: Literal["ringing", "active", "ended"]
+    end_reason: str | None = Field(
+        description="`hangup`, `cancel`, `reject`, …; null while the call is live."
+    )
+    end_code: int | None
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_s: int = Field(description="Seconds from answer to end; 0 if unanswered.")
+    missed: bool = Field(
+        description="An incoming call the requester never answered nor rejected."
+    )
+
+    @staticmethod
+    def resolve_direction(obj: Call, context) -> str:
+        return "outgoing" if obj.caller_id == context["request"].user.pk else "incoming"
+
+    @staticmethod
+    def resolve_peer(obj: Call, context) -> User:
+        return obj.callee if obj.caller_id == context["request"].user.pk else obj.caller
+
+    @staticmethod
+    def resolve_end_reason(obj: Call) -> str | None:
+        return obj.end_reason or None
+
+
+def _calls_seen_by(user: User) -> QuerySet[Call]:
+    # `missed` is answered by the selector that the missed-calls badge counts with,
+    # so the API, the badge and the history page cannot disagree.
+    return calls_of_user_marked(user=user)
+
+
+@router.get("/calls", response=list[CallOut], auth=AUTH)
+@paginate(PageNumberPagination, page_size=20)
+def call_list(request, missed: bool = False):
+    """The requester's calls, newest first; `missed=true` for missed calls only."""
+    calls = _calls_seen_by(request.user)
+    if missed:
+        calls = calls.filter(missed=True)
+    return calls
+
+
+@router.get("/calls/{call_id}", response=CallOut, auth=AUTH)
+def call_detail(request, call_id: str):
+    """One of the requester's calls. Other people's calls are not found."""
+    call = _calls_seen_by(request.user).filter(call_id=call_id).first()
+    if call is None:
+        raise ApiError(404, "call_not_found", "No such call.")
+    return call

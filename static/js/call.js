@@ -1,0 +1,338 @@
+// @ts-check
+/**
+ * One tab's side of 1:1 calls: follows the call.* frames, owns the local media and the
+ * PeerSession, and exposes the call as a plain snapshot plus actions. No DOM: the
+ * page (call-ui.js) renders the snapshot.
+ *
+ * Events: "change" {detail: snapshot}, "localstream" / "remotestream" {detail: MediaStream},
+ * "problem" {detail: {kind, message}} (media unavailable, a request refused).
+ */
+
+import { FLAGS } from "./protocol.js";
+import { openMedia, setEnabled, stopMedia } from "./media.js";
+import { PeerSession } from "./peer.js";
+
+/**
+ * @typedef {object} CallSnapshot
+ * @property {string | null} id
+ * @property {"caller" | "callee"} role
+ * @property {"calling" | "ringing" | "incoming" | "connecting" | "active" | "ended"} phase
+ * @property {{username: string, display_name: string}} peer
+ * @property {"audio" | "video"} media
+ * @property {number} flags
+ * @property {number | null} startedAt   ms timestamp of call.started
+ * @property {{reason: string, code: number, duration_s: number} | null} ended
+ * @property {boolean} mic        my microphone is on
+ * @property {boolean} camera     my camera is on
+ * @property {boolean} canMic     this call lets me send audio
+ * @property {boolean} canCamera  this call lets me send video
+ * @property {boolean} remoteMic
+ * @property {boolean} remoteCamera
+ */
+
+/**
+ * What this side may send, from the media and the forbid flags (AnyChat's).
+ * @param {"caller" | "callee"} role @param {string} media @param {number} flags
+ */
+export function allowedMedia(role, media, flags) {
+  const forbidAudio = role === "caller" ? FLAGS.forbid_caller_audio : FLAGS.forbid_callee_audio;
+  const forbidVideo = role === "caller" ? FLAGS.forbid_caller_video : FLAGS.forbid_callee_video;
+  return {
+    audio: (flags & forbidAudio) === 0,
+    video: media === "video" && (flags & forbidVideo) === 0,
+  };
+}
+
+export class CallController extends EventTarget {
+  /**
+   * @param {import("./signaling.js").SignalingClient} client
+   * @param {{iceTransportPolicy?: RTCIceTransportPolicy}} [options]
+   */
+  constructor(client, options = {}) {
+    super();
+    this.client = client;
+    this.options = options;
+    /** @type {CallSnapshot | null} */
+    this.call = null;
+    /** @type {MediaStream | null} */
+    this.localStream = null;
+    /** @type {PeerSession | null} */
+    this.peer = null;
+    /** Signals that came before this side's PeerSession existed. */
+    this.earlySignals = [];
+    const on = (/** @type {string} */ type, /** @type {(frame: any) => void} */ handler) =>
+      client.addEventListener(type, (event) => handler(/** @type {CustomEvent} */ (event).detail));
+    on("call.ringing", (f) => this.onRinging(f));
+    on("call.incoming", (f) => this.onIncoming(f));
+    on("call.started", (f) => this.onStarted(f));
+    on("call.answered_elsewhere", (f) => this.onAnsweredElsewhere(f));
+    on("call.ended", (f) => this.onEnded(f));
+    on("call.signal", (f) => this.onSignal(f));
+    on("call.media", (f) => this.isCurrent(f) && this.update({ remoteMic: f.audio, remoteCamera: f.video }));
+  }
+
+  get busy() {
+    return this.call !== null && this.call.phase !== "ended";
+  }
+
+  /**
+   * Call someone. Resolves with the call id, or rejects with the server's error.
+   * @param {{username: string, display_name: string}} peer
+   * @param {"audio" | "video"} media
+   */
+  async invite(peer, media, { flags = 0, userData = "" } = {}) {
+    if (this.busy) throw new Error("already in a call");
+    this.reset();
+    this.call = this.snapshot({ role: "caller", phase: "calling", peer, media, flags });
+    this.changed();
+    try {
+      const ok = await this.client.request("call.invite", {
+        callee: peer.username,
+        media,
+        flags,
+        user_data: userData,
+      });
+      if (this.call && this.call.id === null) this.update({ id: ok.call_id });
+      await this.ensureMedia();
+      return ok.call_id;
+    } catch (error) {
+      if (this.call?.id === null) {
+        this.call = null;
+        this.changed();
+      }
+      throw error;
+    }
+  }
+
+  async accept() {
+    const call = this.call;
+    if (!call || call.phase !== "incoming") return;
+    this.update({ phase: "connecting" });
+    await this.ensureMedia();
+    await this.client.request("call.accept", { call_id: call.id });
+  }
+
+  reject() {
+    return this.move("call.reject");
+  }
+
+  cancel() {
+    return this.move("call.cancel");
+  }
+
+  hangup() {
+    return this.move("call.hangup");
+  }
+
+  /** Forget a call that has ended (the page closed its message). */
+  dismiss() {
+    if (this.call?.phase === "ended") {
+      this.call = null;
+      this.changed();
+    }
+  }
+
+  /** @param {boolean} on */
+  setMic(on) {
+    if (!this.call || !this.call.canMic) return;
+    setEnabled(this.localStream, "audio", on);
+    this.update({ mic: on });
+    this.announceMedia();
+  }
+
+  /** @param {boolean} on */
+  setCamera(on) {
+    if (!this.call || !this.call.canCamera) return;
+    setEnabled(this.localStream, "video", on);
+    this.update({ camera: on });
+    this.announceMedia();
+  }
+
+  /** Media statistics of the current call (for tests and a future stats panel). */
+  async stats() {
+    return this.peer ? this.peer.stats() : null;
+  }
+
+  // --- frames ------------------------------------------------------------------
+
+  /** @param {{call_id: string}} frame */
+  onRinging(frame) {
+    if (this.call?.role === "caller" && (this.call.id === null || this.call.id === frame.call_id)) {
+      this.update({ id: frame.call_id, phase: "ringing" });
+    }
+  }
+
+  /** @param {{call_id: string, caller: any, media: "audio" | "video", flags: number}} frame */
+  onIncoming(frame) {
+    if (this.busy && this.call?.id !== frame.call_id) return; // the server keeps this from happening
+    this.reset();
+    this.call = this.snapshot({
+      id: frame.call_id,
+      role: "callee",
+      phase: "incoming",
+      peer: frame.caller,
+      media: frame.media,
+      flags: frame.flags,
+    });
+    this.changed();
+  }
+
+  /** @param {{call_id: string, peer: any, polite: boolean, media: "audio" | "video", flags: number}} frame */
+  async onStarted(frame) {
+    if (!this.call || (this.call.id !== null && this.call.id !== frame.call_id)) {
+      // A call taken back after this tab reloaded: pick it up.
+      this.reset();
+      this.call = this.snapshot({
+        id: frame.call_id,
+        role: frame.polite ? "callee" : "caller",
+        phase: "connecting",
+        peer: frame.peer,
+        media: frame.media,
+        flags: frame.flags,
+      });
+    }
+    this.update({ id: frame.call_id, phase: "connecting", peer: frame.peer, startedAt: Date.now() });
+    await this.ensureMedia();
+    this.peer?.close();
+    const peer = new PeerSession({
+      polite: frame.polite,
+      iceServers: this.client.hello?.ice_servers ?? [],
+      iceTransportPolicy: this.options.iceTransportPolicy,
+      localStream: this.localStream ?? undefined,
+      send: (signal) => this.client.send("call.signal", { call_id: frame.call_id, ...signal }),
+    });
+    this.peer = peer;
+    for (const signal of this.earlySignals.splice(0)) peer.receive(signal);
+    peer.addEventListener("remotestream", (event) =>
+      this.dispatchEvent(new CustomEvent("remotestream", { detail: /** @type {CustomEvent} */ (event).detail })),
+    );
+    peer.addEventListener("state", (event) => {
+      if (/** @type {CustomEvent} */ (event).detail === "connected") this.update({ phase: "active" });
+    });
+    peer.addEventListener("error", (event) =>
+      this.problem("negotiation", String(/** @type {CustomEvent} */ (event).detail)),
+    );
+    this.announceMedia();
+  }
+
+  /** @param {{call_id: string, description?: any, candidate?: any}} frame */
+  onSignal(frame) {
+    if (!this.isCurrent(frame)) return;
+    if (this.peer) this.peer.receive(frame);
+    else this.earlySignals.push(frame);
+  }
+
+  /** @param {{call_id: string}} frame */
+  onAnsweredElsewhere(frame) {
+    if (this.isCurrent(frame)) this.finish({ reason: "answered_elsewhere", code: 0, duration_s: 0 });
+  }
+
+  /** @param {{call_id: string, reason: string, code: number, duration_s: number}} frame */
+  onEnded(frame) {
+    if (this.isCurrent(frame)) this.finish(frame);
+  }
+
+  // --- internals --------------------------------------------------------------
+
+  /** @param {string} type */
+  async move(type) {
+    const call = this.call;
+    if (!call || call.id === null || call.phase === "ended") return;
+    await this.client.request(type, { call_id: call.id });
+  }
+
+  /** @param {{reason: string, code: number, duration_s: number}} ended */
+  finish(ended) {
+    this.peer?.close();
+    this.peer = null;
+    stopMedia(this.localStream);
+    this.localStream = null;
+    this.update({ phase: "ended", ended: { reason: ended.reason, code: ended.code, duration_s: ended.duration_s } });
+  }
+
+  async ensureMedia() {
+    const call = this.call;
+    if (!call || this.localStream) return;
+    const want = { audio: call.canMic, video: call.canCamera };
+    let stream;
+    try {
+      stream = await openMedia(want);
+    } catch (error) {
+      stream = new MediaStream();
+      this.update({ mic: false, camera: false });
+      this.problem("media", /** @type {Error} */ (error).message);
+    }
+    if (this.call !== null && this.call.id !== call.id) {
+      stopMedia(stream); // the call changed while the devices were opening
+      return;
+    }
+    if (this.call === null || this.call.phase === "ended" || this.localStream) {
+      stopMedia(stream);
+      return;
+    }
+    this.localStream = stream;
+    setEnabled(this.localStream, "audio", call.mic);
+    setEnabled(this.localStream, "video", call.camera);
+    this.dispatchEvent(new CustomEvent("localstream", { detail: this.localStream }));
+  }
+
+  announceMedia() {
+    const call = this.call;
+    if (!call || call.id === null || !this.peer) return;
+    this.client.send("call.media", {
+      call_id: call.id,
+      audio: call.canMic && call.mic,
+      video: call.canCamera && call.camera,
+    });
+  }
+
+  /** @param {{call_id: string}} frame */
+  isCurrent(frame) {
+    return this.call !== null && this.call.id === frame.call_id;
+  }
+
+  reset() {
+    this.peer?.close();
+    this.peer = null;
+    this.earlySignals = [];
+    stopMedia(this.localStream);
+    this.localStream = null;
+    this.call = null;
+  }
+
+  /**
+   * @param {Partial<CallSnapshot> & {role: "caller" | "callee", phase: CallSnapshot["phase"], peer: any, media: "audio" | "video", flags: number}} fields
+   * @returns {CallSnapshot}
+   */
+  snapshot(fields) {
+    const allowed = allowedMedia(fields.role, fields.media, fields.flags);
+    return {
+      id: null,
+      startedAt: null,
+      ended: null,
+      mic: allowed.audio,
+      camera: allowed.video,
+      canMic: allowed.audio,
+      canCamera: allowed.video,
+      remoteMic: true,
+      remoteCamera: fields.media === "video",
+      ...fields,
+    };
+  }
+
+  /** @param {Partial<CallSnapshot>} fields */
+  update(fields) {
+    if (!this.call) return;
+    this.call = { ...this.call, ...fields };
+    this.changed();
+  }
+
+  changed() {
+    this.dispatchEvent(new CustomEvent("change", { detail: this.call }));
+  }
+
+  /** @param {string} kind @param {string} message */
+  problem(kind, message) {
+    this.dispatchEvent(new CustomEvent("problem", { detail: { kind, message } }));
+  }
+}
