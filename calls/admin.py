@@ -61,8 +61,8 @@ class CallAdmin(RecordAdmin):
         "answered_at",
         "ended_at",
         "duration",
+        "gone",
         "gone_deadline",
-        "gone_device",
     )
 
     @admin.display(description=_("duration"))

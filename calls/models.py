@@ -83,10 +83,10 @@ class Call(models.Model):
     ring_deadline = models.DateTimeField(_("ring deadline"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    # A party's socket went away: the call ends `disconnect` at this time unless the
-    # party comes back first.
+    # Sockets of the call that went away, as [device, deadline] pairs: the call ends
+    # `disconnect` at the earliest deadline unless its party comes back first.
+    gone = models.JSONField(_("lost devices"), default=list, blank=True)
     gone_deadline = models.DateTimeField(_("gone deadline"), null=True, blank=True)
-    gone_device = models.CharField(_("gone device"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("call")

@@ -272,7 +272,12 @@ class PeerInfo(UserInfo):
 
 @server_frame("call.ringing")
 class CallRinging(ServerFrame):
+    """The caller's call rings (also sent to a caller tab that reloads meanwhile)."""
+
     call_id: str
+    callee: UserInfo
+    media: str
+    flags: int
 
 
 @server_frame("call.incoming")

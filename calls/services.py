@@ -83,8 +83,7 @@ def _state_of(call: Call) -> CallState:
         answered_at=_ts(call.answered_at),
         ended_at=_ts(call.ended_at),
         end_reason=call.end_reason or None,
-        gone_device=call.gone_device or None,
-        gone_deadline=_ts(call.gone_deadline),
+        gone=tuple((device, deadline) for device, deadline in call.gone),
     )
 
 
@@ -97,7 +96,7 @@ def _store(call: Call, state: CallState) -> None:
     call.ended_at = _dt(state.ended_at)
     call.end_reason = state.end_reason or ""
     call.end_code = machine.END_CODES[state.end_reason] if state.end_reason else None
-    call.gone_device = state.gone_device or ""
+    call.gone = [list(entry) for entry in state.gone]
     call.gone_deadline = _dt(state.gone_deadline)
     call.save()
     if not state.live:
@@ -108,7 +107,11 @@ def _frame(state: CallState, send: machine.Send, users: dict[int, User]):
     """The protocol frame for one Send effect, and its joins/leaves note."""
     kind = send.kind
     if kind == "call.ringing":
-        return protocol.CallRinging(call_id=state.call_id), None, None
+        callee = protocol.UserInfo.of(users[state.callee])
+        frame = protocol.CallRinging(
+            call_id=state.call_id, callee=callee, media=state.media, flags=state.flags
+        )
+        return frame, None, None
     if kind == "call.incoming":
         caller = protocol.UserInfo.of(users[state.caller])
         return (
@@ -285,9 +288,11 @@ def _invite_once(
     )
     _store(call, state)
     if state.live:
-        LiveParty.objects.bulk_create(
-            [LiveParty(user=caller, call=call), LiveParty(user=callee, call=call)]
-        )
+        # Always in the same order (by user id), so two invites between the same two
+        # people wait for each other instead of deadlocking; the second then sees
+        # glare or busy on its retry.
+        parties = sorted((caller, callee), key=lambda user: user.pk)
+        LiveParty.objects.bulk_create([LiveParty(user=u, call=call) for u in parties])
     # Already stored above (a new row needs its LiveParty rows after it).
     return _outcome(call, replace(transition, changed=False))
 
@@ -369,15 +374,15 @@ def calls_reap_orphans() -> Outcome:
     its rows were swept) get the same grace as a closed socket."""
     outcome = Outcome()
     devices = set(Device.objects.values_list("device_id", flat=True))
-    live = Call.objects.filter(state__in=Call.LIVE_STATES, gone_deadline__isnull=True)
+    live = Call.objects.filter(state__in=Call.LIVE_STATES)
     for call in live.select_related("caller", "callee"):
+        already = {device for device, _ in call.gone}
         for user, device in (
             (call.caller, call.caller_device),
             (call.callee, call.answer_device),
         ):
-            if device and device not in devices:
+            if device and device not in devices and device not in already:
                 outcome.add(calls_device_gone(user=user, device_id=device))
-                break
     return outcome
 
 

@@ -62,8 +62,21 @@ class CallState:
     answered_at: float | None = None
     ended_at: float | None = None
     end_reason: str | None = None
-    gone_device: str | None = None
-    gone_deadline: float | None = None
+    # Devices of the call whose sockets closed, each with the time the call ends
+    # `disconnect` unless the party comes back first.
+    gone: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def gone_deadline(self) -> float | None:
+        return min(deadline for _, deadline in self.gone) if self.gone else None
+
+    @property
+    def gone_device(self) -> str | None:
+        """The device whose grace runs out first."""
+        return min(self.gone, key=lambda entry: entry[1])[0] if self.gone else None
+
+    def without_gone(self, *devices: str) -> tuple[tuple[str, float], ...]:
+        return tuple(entry for entry in self.gone if entry[0] not in devices)
 
     @property
     def live(self) -> bool:
@@ -143,8 +156,7 @@ def _end(state: CallState, reason: str, now: float) -> Transition:
         ended_at=now,
         end_reason=reason,
         ringing_devices=(),
-        gone_device=None,
-        gone_deadline=None,
+        gone=(),
     )
     devices = [d for d in dict.fromkeys(involved) if d]
     return Transition(ended, tuple(Send(d, "call.ended") for d in devices))
@@ -201,11 +213,13 @@ def tick(state: CallState, *, now: float) -> Transition:
     when no timer fired."""
     if not state.live:
         return _same(state)
-    if state.gone_deadline is not None and now >= state.gone_deadline:
-        return _end(state, "disconnect", now)
-    if state.status == RINGING and now >= state.ring_deadline:
-        return _end(state, "timeout", now)
-    return _same(state)
+    # The bill records when the deadline was, not when someone noticed it had passed.
+    ring_due = state.ring_deadline if state.status == RINGING else None
+    due = [t for t in (state.gone_deadline, ring_due) if t is not None and now >= t]
+    if not due:
+        return _same(state)
+    at = min(due)
+    return _end(state, "disconnect" if at == state.gone_deadline else "timeout", at)
 
 
 def _checked(state: CallState, user: int, now: float) -> Transition:
@@ -238,8 +252,8 @@ def accept(state: CallState, *, user: int, device: str, now: float) -> Transitio
         answer_device=device,
         answered_at=now,
         ringing_devices=(),
-        gone_device=None,
-        gone_deadline=None,
+        # A lost callee device no longer matters; a lost caller still does.
+        gone=tuple(e for e in state.gone if e[0] == state.caller_device),
     )
     effects = (
         Send(state.caller_device, "call.started", peer="callee", polite=False),
@@ -295,9 +309,11 @@ def hangup(state: CallState, *, user: int, device: str, now: float) -> Transitio
 
 
 def force_end(state: CallState, *, now: float) -> Transition:
-    """An admin or the server API ends the call."""
-    if not state.live:
-        return _same(state, CallError("call_ended", "This call has ended."))
+    """An admin or the server API ends the call (one that was already overdue ends
+    as what it was: a timeout or a disconnect)."""
+    step = tick(state, now=now)
+    if not step.state.live:
+        return replace(step, error=CallError("call_ended", "This call has ended."))
     return _end(state, "forced", now)
 
 
@@ -318,8 +334,10 @@ def device_gone(
         # Nobody is left ringing: wait, as for a lost party, for a device to return.
     elif device not in (state.caller_device, state.answer_device):
         return step
+    if any(gone == device for gone, _ in state.gone):
+        return step.then(Transition(state))
     return step.then(
-        Transition(replace(state, gone_device=device, gone_deadline=now + grace))
+        Transition(replace(state, gone=(*state.gone, (device, now + grace))))
     )
 
 
@@ -338,20 +356,17 @@ def device_back(state: CallState, *, user: int, device: str, now: float) -> Tran
         back = replace(
             state,
             ringing_devices=(*state.ringing_devices, device),
-            gone_device=None,
-            gone_deadline=None,
+            gone=tuple(e for e in state.gone if e[0] == state.caller_device),
         )
         return step.then(Transition(back, (Send(device, "call.incoming"),)))
-    if state.gone_device is None:
-        return step
-    lost = state.gone_device
-    if role == "caller" and lost == state.caller_device:
+    lost = {gone for gone, _ in state.gone}
+    if role == "caller" and state.caller_device in lost:
         back = replace(
-            state, caller_device=device, gone_device=None, gone_deadline=None
+            state, caller_device=device, gone=state.without_gone(state.caller_device)
         )
-    elif role == "callee" and lost == state.answer_device:
+    elif role == "callee" and state.answer_device in lost:
         back = replace(
-            state, answer_device=device, gone_device=None, gone_deadline=None
+            state, answer_device=device, gone=state.without_gone(state.answer_device)
         )
     else:
         return step

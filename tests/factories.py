@@ -55,4 +55,7 @@ class CallFactory(factory.django.DjangoModelFactory):
             end_code=None,
             answered_at=None,
             ended_at=None,
+            ring_deadline=factory.LazyFunction(
+                lambda: timezone.now() + timedelta(seconds=60)
+            ),
         )

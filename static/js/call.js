@@ -155,10 +155,22 @@ export class CallController extends EventTarget {
 
   // --- frames ------------------------------------------------------------------
 
-  /** @param {{call_id: string}} frame */
+  /** @param {{call_id: string, callee: any, media: "audio" | "video", flags: number}} frame */
   onRinging(frame) {
     if (this.call?.role === "caller" && (this.call.id === null || this.call.id === frame.call_id)) {
       this.update({ id: frame.call_id, phase: "ringing" });
+    } else if (!this.busy) {
+      // This tab was reloaded while its call rang: show it again, with its Cancel.
+      this.reset();
+      this.call = this.snapshot({
+        id: frame.call_id,
+        role: "caller",
+        phase: "ringing",
+        peer: frame.callee,
+        media: frame.media,
+        flags: frame.flags,
+      });
+      this.changed();
     }
   }
 
@@ -191,8 +203,31 @@ export class CallController extends EventTarget {
         flags: frame.flags,
       });
     }
-    this.update({ id: frame.call_id, phase: "connecting", peer: frame.peer, startedAt: Date.now() });
+    // The server's word on this side's role, media and flags wins (after glare, the
+    // tab that invited may be the one that answers).
+    const role = frame.polite ? "callee" : "caller";
+    const allowed = allowedMedia(role, frame.media, frame.flags);
+    this.update({
+      id: frame.call_id,
+      phase: "connecting",
+      peer: frame.peer,
+      startedAt: Date.now(),
+      role,
+      media: frame.media,
+      flags: frame.flags,
+      canMic: allowed.audio,
+      canCamera: allowed.video,
+      mic: this.call.mic && allowed.audio,
+      camera: this.call.camera && allowed.video,
+    });
     await this.ensureMedia();
+    for (const track of this.localStream?.getTracks() ?? []) {
+      // Media this call does not allow is not sent, even if it was opened before.
+      if ((track.kind === "audio" && !allowed.audio) || (track.kind === "video" && !allowed.video)) {
+        track.stop();
+        this.localStream?.removeTrack(track);
+      }
+    }
     this.peer?.close();
     const peer = new PeerSession({
       polite: frame.polite,

@@ -65,7 +65,7 @@ export const SPEC = Object.freeze({
       optional: [],
     },
     "call.ringing": {
-      required: ["call_id"],
+      required: ["call_id", "callee", "flags", "media"],
       optional: [],
     },
     "call.signal": {

@@ -9,7 +9,7 @@ def person(page, username):
     return page.locator(f'li.person[data-username="{username}"]')
 
 
-def test_two_browsers_see_each_other_go_online_and_offline(sign_in, db):
+def test_two_browsers_see_each_other_go_online_and_offline(sign_in, transactional_db):
     UserFactory(username="alice", display_name="Alice")
     UserFactory(username="bob", display_name="Bob")
 

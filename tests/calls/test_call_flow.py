@@ -47,6 +47,9 @@ async def ringing_call(signed_in, user, other_user):
     assert await alice.frame_of("call.ringing") == {
         "type": "call.ringing",
         "call_id": call_id,
+        "callee": {"id": other_user.pk, "username": "bob", "display_name": "Bob"},
+        "media": "video",
+        "flags": 0x02,
     }
     incoming = await bob.frame_of("call.incoming")
     assert incoming["call_id"] == call_id
