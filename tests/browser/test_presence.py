@@ -37,7 +37,7 @@ def test_two_browsers_see_each_other_go_online_and_offline(sign_in, transactiona
 
 
 def test_someone_who_signs_up_later_appears_in_the_list(
-    sign_in, browser, live_server_url, db
+    sign_in, browser, live_server_url, transactional_db
 ):
     UserFactory(username="alice", display_name="Alice")
     alice = sign_in("alice")
