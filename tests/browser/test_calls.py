@@ -175,3 +175,21 @@ def test_the_peer_is_told_when_a_party_disappears_mid_call(sign_in, people):
     alice.context.close()
     expect(status(bob)).to_have_text("The connection to Alice was lost", timeout=10000)
     assert Call.objects.get().end_code == 100106
+
+
+def test_forbid_flags_are_honoured_by_the_browsers(sign_in, people):
+    """0x80 forbids the callee's video: Bob sends sound only, Alice still sends both."""
+    alice, bob = sign_in("alice"), sign_in("bob")
+    alice.evaluate(
+        "window.parley.calls.invite({username: 'bob', display_name: 'Bob'}, 'video',"
+        " {flags: 0x80})"
+    )
+    expect(panel(bob)).to_have_attribute("data-phase", "incoming")
+    bob.click("#call-accept")
+    wait_for_media(bob)  # Alice's video and sound reach Bob
+    alice_stats = wait_for_media(alice, video=False)  # Bob's sound reaches Alice
+    bob_stats = media_stats(bob)
+    assert bob_stats["video"]["framesSent"] == 0
+    assert alice_stats["video"]["framesDecoded"] == 0
+    expect(bob.locator("#call-camera")).to_be_hidden()
+    expect(alice.locator("#call-camera")).to_be_visible()
