@@ -181,25 +181,23 @@ class SocketConsumer(AsyncWebsocketConsumer):
         return on_act
 
     async def on_call_signal(self, frame: protocol.CallSignal) -> None:
-        await send_to_device(
-            self.peer_device(frame),
-            protocol.CallSignalRelay(
-                call_id=frame.call_id,
-                from_=self.user.username,
-                description=frame.description,
-                candidate=frame.candidate,
-            ),
+        await self.relay(
+            frame,
+            protocol.CallSignalRelay,
+            description=frame.description,
+            candidate=frame.candidate,
         )
 
     async def on_call_media(self, frame: protocol.CallMedia) -> None:
+        await self.relay(
+            frame, protocol.CallMediaRelay, audio=frame.audio, video=frame.video
+        )
+
+    async def relay(self, frame, relayed: type[protocol.ServerFrame], **fields) -> None:
+        """Pass a frame on to the peer device of the call, marked with its sender."""
+        peer = self.peer_device(frame)
         await send_to_device(
-            self.peer_device(frame),
-            protocol.CallMediaRelay(
-                call_id=frame.call_id,
-                from_=self.user.username,
-                audio=frame.audio,
-                video=frame.video,
-            ),
+            peer, relayed(call_id=frame.call_id, from_=self.user.username, **fields)
         )
 
     def peer_device(self, frame) -> str:

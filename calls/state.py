@@ -267,34 +267,29 @@ def accept(state: CallState, *, user: int, device: str, now: float) -> Transitio
     return step.then(Transition(active, effects))
 
 
-def reject(state: CallState, *, user: int, device: str, now: float) -> Transition:
+def _refuse_ringing(
+    state: CallState, *, user: int, now: float, role: str, reason: str
+) -> Transition:
+    """The callee rejects, or the caller cancels: only they, and only while it rings."""
     step = _checked(state, user, now)
     if step.error:
         return step
-    if step.state.party(user) != "callee":
-        return step.then(
-            _same(step.state, CallError("forbidden", "Only the callee rejects."))
-        )
+    if step.state.party(user) != role:
+        message = f"Only the {role} may {reason} this call."
+        return step.then(_same(step.state, CallError("forbidden", message)))
     if step.state.status != RINGING:
         return step.then(
             _same(step.state, CallError("not_ringing", "Hang up an answered call."))
         )
-    return step.then(_end(step.state, "reject", now))
+    return step.then(_end(step.state, reason, now))
+
+
+def reject(state: CallState, *, user: int, device: str, now: float) -> Transition:
+    return _refuse_ringing(state, user=user, now=now, role="callee", reason="reject")
 
 
 def cancel(state: CallState, *, user: int, device: str, now: float) -> Transition:
-    step = _checked(state, user, now)
-    if step.error:
-        return step
-    if step.state.party(user) != "caller":
-        return step.then(
-            _same(step.state, CallError("forbidden", "Only the caller cancels."))
-        )
-    if step.state.status != RINGING:
-        return step.then(
-            _same(step.state, CallError("not_ringing", "Hang up an answered call."))
-        )
-    return step.then(_end(step.state, "cancel", now))
+    return _refuse_ringing(state, user=user, now=now, role="caller", reason="cancel")
 
 
 def hangup(state: CallState, *, user: int, device: str, now: float) -> Transition:

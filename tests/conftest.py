@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from config.layers import redis_layer
 from tests.factories import UserFactory
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
@@ -59,6 +60,17 @@ def redis_url(tmp_path_factory):
     proc.wait(10)
 
 
+def use_redis_layer(settings, redis_url) -> None:
+    if redis_url is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test on Redis: set REDIS_URL or install redis")
+        pytest.skip("no REDIS_URL and no redis-server binary")
+    # A prefix of its own keeps each test's groups apart on a shared Redis.
+    settings.CHANNEL_LAYERS = {
+        "default": redis_layer(redis_url, prefix=f"t{uuid.uuid4().hex[:8]}")
+    }
+
+
 @pytest.fixture(params=["memory", "redis"])
 def channel_layer(request, settings, redis_url):
     """Run the test once on the in-memory layer and once on channels-redis."""
@@ -67,15 +79,11 @@ def channel_layer(request, settings, redis_url):
             "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
         }
     else:
-        if redis_url is None:
-            if os.environ.get("CI"):
-                pytest.fail("CI must test on Redis: set REDIS_URL or install redis")
-            pytest.skip("no REDIS_URL and no redis-server binary")
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                # A prefix of its own keeps each test's groups apart on a shared Redis.
-                "CONFIG": {"hosts": [redis_url], "prefix": f"t{uuid.uuid4().hex[:8]}"},
-            }
-        }
+        use_redis_layer(settings, redis_url)
     return request.param
+
+
+@pytest.fixture
+def redis_channel_layer(settings, redis_url):
+    """Run the test on channels-redis only."""
+    use_redis_layer(settings, redis_url)

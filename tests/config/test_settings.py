@@ -70,7 +70,10 @@ def test_redis_url_selects_channels_redis_over_tcp_or_unix_socket():
     for url in ("redis://127.0.0.1:6379/0", "unix:///tmp/redis.sock"):
         layer = settings_with(REDIS_URL=url)["layer"]
         assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-        assert layer["CONFIG"]["hosts"] == [url]
+        (host,) = layer["CONFIG"]["hosts"]
+        assert host["address"] == url
+        # Longer than channels-redis' 5 s blocking wait (redis-py 8 defaults to 5 s).
+        assert host["socket_timeout"] > 5
 
 
 def test_call_and_ice_settings_are_read():
