@@ -145,6 +145,7 @@ export function mountCallUi(client) {
   });
   calls.addEventListener("problem", (event) => {
     const { kind, message } = /** @type {CustomEvent} */ (event).detail;
+    console.warn(`call problem (${kind}): ${message}`);
     showProblem(kind === "media" ? say("media_problem", { error: message }) : message);
   });
   calls.addEventListener("change", () => render(calls.call));

@@ -5,6 +5,11 @@
  * setLocalDescription(), remote candidates queued until a remote description exists,
  * and incoming signals handled strictly in order. Used by 1:1 calls and by rooms.
  * No DOM: the page decides where the remote stream is shown.
+ *
+ * The impolite side makes the first offer. The polite side adds its tracks when that
+ * offer arrives, reusing the offered transceivers, so the first exchange never
+ * collides (a collision while the polite side's own offer was still being set stalled
+ * Chromium's ICE in our tests); perfect negotiation still settles later ones.
  */
 
 export class PeerSession extends EventTarget {
@@ -59,11 +64,22 @@ export class PeerSession extends EventTarget {
     pc.onconnectionstatechange = () =>
       this.dispatchEvent(new CustomEvent("state", { detail: pc.connectionState }));
 
-    for (const track of localStream?.getTracks() ?? []) pc.addTrack(track, localStream);
-    // Always ask to receive both kinds, so a side that sends nothing still gets media.
-    const sending = new Set(localStream?.getTracks().map((t) => t.kind) ?? []);
+    this.localStream = localStream ?? null;
+    this.attached = false;
+    if (!polite) this.attachLocal();
+  }
+
+  /** Add the local tracks (once); on the offering side, ask to receive both kinds. */
+  attachLocal() {
+    if (this.attached) return;
+    this.attached = true;
+    const stream = this.localStream;
+    for (const track of stream?.getTracks() ?? []) this.pc.addTrack(track, stream);
+    if (this.polite) return; // the offer's transceivers already receive both kinds
+    // So that a side sending nothing of a kind still receives it.
+    const sending = new Set(stream?.getTracks().map((t) => t.kind) ?? []);
     for (const kind of ["audio", "video"]) {
-      if (!sending.has(kind)) pc.addTransceiver(kind, { direction: "recvonly" });
+      if (!sending.has(kind)) this.pc.addTransceiver(kind, { direction: "recvonly" });
     }
   }
 
@@ -88,6 +104,7 @@ export class PeerSession extends EventTarget {
       this.settingRemoteAnswer = description.type === "answer";
       await pc.setRemoteDescription(description);
       this.settingRemoteAnswer = false;
+      if (description.type === "offer") this.attachLocal();
       for (const queued of this.pendingCandidates.splice(0)) await this.addCandidate(queued);
       if (description.type === "offer") {
         await pc.setLocalDescription();

@@ -172,6 +172,11 @@ def sign_in(browser, request):
         context = browser.new_context(base_url=base)
         contexts.append(context)
         page = context.new_page()
+        # The browser's console, in the test's captured output (shown on failure).
+        page.on(
+            "console", lambda msg: print(f"[{username} console] {msg.type}: {msg.text}")
+        )
+        page.on("pageerror", lambda error: print(f"[{username} page error] {error}"))
         page.goto("/accounts/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)

@@ -65,9 +65,10 @@ async def open_socket():
         return socket
 
     yield open_
+    # Every consumer is told its socket is gone, so that it finishes (and stops
+    # reading from the channel layer) before this test's event loop closes.
     for socket in sockets:
-        if not socket.closed:
-            await socket.disconnect()
+        await socket.disconnect()
 
 
 @pytest.fixture
