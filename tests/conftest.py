@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from channels.layers import get_channel_layer
 
 from config.layers import redis_layer
 from tests.factories import UserFactory
@@ -71,8 +72,16 @@ def use_redis_layer(settings, redis_url) -> None:
     }
 
 
+async def close_layer_connections() -> None:
+    """Close channels-redis' connections inside the test's own event loop, so that no
+    blocking read is left for the loop's shutdown to cancel."""
+    layer = get_channel_layer()
+    if hasattr(layer, "close_pools"):
+        await layer.close_pools()
+
+
 @pytest.fixture(params=["memory", "redis"])
-def channel_layer(request, settings, redis_url):
+async def channel_layer(request, settings, redis_url):
     """Run the test once on the in-memory layer and once on channels-redis."""
     if request.param == "memory":
         settings.CHANNEL_LAYERS = {
@@ -80,10 +89,13 @@ def channel_layer(request, settings, redis_url):
         }
     else:
         use_redis_layer(settings, redis_url)
-    return request.param
+    yield request.param
+    await close_layer_connections()
 
 
 @pytest.fixture
-def redis_channel_layer(settings, redis_url):
+async def redis_channel_layer(settings, redis_url):
     """Run the test on channels-redis only."""
     use_redis_layer(settings, redis_url)
+    yield
+    await close_layer_connections()

@@ -50,6 +50,7 @@ async def test_cross_origin_handshake_is_refused(user):
     )
     connected, _ = await socket.connect()
     assert not connected
+    await socket.disconnect()
 
 
 async def test_session_cookie_gets_hello(open_socket, user):
