@@ -33,6 +33,13 @@ ERRORS: dict[str, int] = {
     "not_in_call": 4044,  # signalling from a device that is not in the call
     "cannot_call_self": 4045,  # the callee is the caller
     "already_in_call": 4090,  # the caller is already in a live call
+    "room_not_found": 4046,  # no room has that id
+    "member_not_found": 4047,  # no such member in that room
+    "not_in_room": 4031,  # this device is not a member of that room
+    "not_room_owner": 4032,  # only the room's owner may do that
+    "wrong_password": 4033,  # the room's password does not match
+    "room_closed": 4091,  # the room is closed
+    "room_full": 4092,  # the room has member_cap members already
     "frame_too_large": 4013,  # over MAX_FRAME_BYTES
     "rate_limited": 4029,  # too many frames; the frame was not processed
     "internal": 5000,  # a server fault; the frame may not have been processed
@@ -206,6 +213,85 @@ class CallMedia(ClientFrame):
     video: bool
 
 
+RoomId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+MAX_ROOM_TEXT = 2000
+MAX_ROOM_DATA_BYTES = 4096
+
+
+@client_frame("room.join")
+class RoomJoin(ClientFrame):
+    room_id: RoomId
+    password: str = Field(default="", max_length=128)
+
+
+@client_frame("room.leave")
+class RoomLeave(ClientFrame):
+    room_id: RoomId
+
+
+@client_frame("room.signal")
+class RoomSignal(ClientFrame):
+    """An SDP description or ICE candidate for one member of the same room."""
+
+    room_id: RoomId
+    to: str = Field(min_length=1, max_length=64)
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.description is None) == (self.candidate is None):
+            raise ValueError("send exactly one of description and candidate")
+        return self
+
+
+@client_frame("room.message")
+class RoomText(ClientFrame):
+    room_id: RoomId
+    text: str = Field(min_length=1, max_length=MAX_ROOM_TEXT)
+
+
+@client_frame("room.custom")
+class RoomCustom(ClientFrame):
+    """Application data (any JSON value) for everyone in the room (RTCRoom's
+    sendRoomCustomMsg)."""
+
+    room_id: RoomId
+    data: Any
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        size = len(json.dumps(self.data, separators=(",", ":")).encode())
+        if size > MAX_ROOM_DATA_BYTES:
+            raise ValueError(f"data is limited to {MAX_ROOM_DATA_BYTES} bytes")
+        return self
+
+
+@client_frame("room.media")
+class RoomMedia(ClientFrame):
+    """This member's microphone and camera are on or off (shown to the others)."""
+
+    room_id: RoomId
+    audio: bool
+    video: bool
+
+
+@client_frame("room.kick")
+class RoomKick(ClientFrame):
+    room_id: RoomId
+    member_id: str = Field(min_length=1, max_length=64)
+
+
+@client_frame("room.mute_all")
+class RoomMuteAll(ClientFrame):
+    room_id: RoomId
+
+
+@client_frame("room.close")
+class RoomClose(ClientFrame):
+    room_id: RoomId
+
+
 # --- server → client -------------------------------------------------------------
 
 
@@ -329,6 +415,106 @@ class CallMediaRelay(ServerFrame):
     from_: str = Field(serialization_alias="from")
     audio: bool
     video: bool
+
+
+class RoomMemberInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    member_id: str
+    user: UserInfo
+    audio: bool
+    video: bool
+
+    @classmethod
+    def of(cls, member: Any) -> "RoomMemberInfo":
+        return cls(
+            member_id=member.member_id,
+            user=UserInfo.of(member.user),
+            audio=member.audio,
+            video=member.video,
+        )
+
+
+class RoomInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    room_id: str
+    name: str
+    info: dict
+    owner: UserInfo
+    member_cap: int
+
+
+@server_frame("room.joined")
+class RoomJoined(ServerFrame):
+    """You are in: your member id, the room, and everyone in it (you included)."""
+
+    room_id: str
+    member_id: str
+    room: RoomInfo
+    members: list[RoomMemberInfo]
+
+
+@server_frame("room.member_joined")
+class RoomMemberJoined(ServerFrame):
+    room_id: str
+    member: RoomMemberInfo
+
+
+@server_frame("room.member_left")
+class RoomMemberLeft(ServerFrame):
+    room_id: str
+    member_id: str
+    reason: Literal["left", "disconnected", "kicked"]
+
+
+@server_frame("room.signal")
+class RoomSignalRelay(ServerFrame):
+    room_id: str
+    from_: str = Field(serialization_alias="from")
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+@server_frame("room.message")
+class RoomMessageOut(ServerFrame):
+    """A text or custom message, to every member (the sender too)."""
+
+    room_id: str
+    id: int
+    from_: UserInfo = Field(serialization_alias="from")
+    member_id: str
+    kind: Literal["text", "custom"]
+    text: str | None = None
+    data: Any = None
+    sent_at: str
+
+
+@server_frame("room.media")
+class RoomMediaOut(ServerFrame):
+    room_id: str
+    member_id: str
+    audio: bool
+    video: bool
+
+
+@server_frame("room.kicked")
+class RoomKicked(ServerFrame):
+    """You were removed from the room by its owner."""
+
+    room_id: str
+    by: UserInfo
+
+
+@server_frame("room.muted")
+class RoomMuted(ServerFrame):
+    """The owner muted everyone: turn your microphone off."""
+
+    room_id: str
+    by: UserInfo
+
+
+@server_frame("room.closed")
+class RoomClosed(ServerFrame):
+    room_id: str
 
 
 # --- encoding and decoding ------------------------------------------------------------

@@ -170,6 +170,11 @@ SOCKET_RATE_STRIKES = env.int("SOCKET_RATE_STRIKES", default=50)
 PRESENCE_HEARTBEAT = env.float("PRESENCE_HEARTBEAT", default=30.0)
 PRESENCE_STALE_AFTER = env.float("PRESENCE_STALE_AFTER", default=90.0)
 
+# Rooms nobody used for this long are closed (seed 004 keeps them 48 h).
+ROOM_IDLE_TTL = env.float("ROOM_IDLE_TTL", default=48 * 3600)
+ROOM_DEFAULT_MEMBER_CAP = env.int("ROOM_DEFAULT_MEMBER_CAP", default=6)
+ROOM_MAX_MEMBER_CAP = env.int("ROOM_MAX_MEMBER_CAP", default=16)
+
 CALL_RING_TIMEOUT = env.float("CALL_RING_TIMEOUT", default=60)
 # How long a party whose socket closed may take to come back before the call ends
 # `disconnect` (100106).

@@ -46,6 +46,42 @@ export const SPEC = Object.freeze({
       required: [],
       optional: ["req"],
     },
+    "room.close": {
+      required: ["room_id"],
+      optional: ["req"],
+    },
+    "room.custom": {
+      required: ["data", "room_id"],
+      optional: ["req"],
+    },
+    "room.join": {
+      required: ["room_id"],
+      optional: ["password", "req"],
+    },
+    "room.kick": {
+      required: ["member_id", "room_id"],
+      optional: ["req"],
+    },
+    "room.leave": {
+      required: ["room_id"],
+      optional: ["req"],
+    },
+    "room.media": {
+      required: ["audio", "room_id", "video"],
+      optional: ["req"],
+    },
+    "room.message": {
+      required: ["room_id", "text"],
+      optional: ["req"],
+    },
+    "room.mute_all": {
+      required: ["room_id"],
+      optional: ["req"],
+    },
+    "room.signal": {
+      required: ["room_id", "to"],
+      optional: ["candidate", "description", "req"],
+    },
   },
   server: {
     "call.answered_elsewhere": {
@@ -96,6 +132,42 @@ export const SPEC = Object.freeze({
       required: ["state", "user"],
       optional: [],
     },
+    "room.closed": {
+      required: ["room_id"],
+      optional: [],
+    },
+    "room.joined": {
+      required: ["member_id", "members", "room", "room_id"],
+      optional: [],
+    },
+    "room.kicked": {
+      required: ["by", "room_id"],
+      optional: [],
+    },
+    "room.media": {
+      required: ["audio", "member_id", "room_id", "video"],
+      optional: [],
+    },
+    "room.member_joined": {
+      required: ["member", "room_id"],
+      optional: [],
+    },
+    "room.member_left": {
+      required: ["member_id", "reason", "room_id"],
+      optional: [],
+    },
+    "room.message": {
+      required: ["from", "id", "kind", "member_id", "room_id", "sent_at"],
+      optional: ["data", "text"],
+    },
+    "room.muted": {
+      required: ["by", "room_id"],
+      optional: [],
+    },
+    "room.signal": {
+      required: ["from", "room_id"],
+      optional: ["candidate", "description"],
+    },
   },
   errors: {
     already_authenticated: 4009,
@@ -109,12 +181,19 @@ export const SPEC = Object.freeze({
     frame_too_large: 4013,
     internal: 5000,
     invalid_field: 4004,
+    member_not_found: 4047,
     missing_field: 4003,
     not_in_call: 4044,
+    not_in_room: 4031,
     not_ringing: 4043,
+    not_room_owner: 4032,
     rate_limited: 4029,
+    room_closed: 4091,
+    room_full: 4092,
+    room_not_found: 4046,
     unknown_type: 4002,
     user_not_found: 4040,
+    wrong_password: 4033,
   },
   close: {
     rate_limited: 4429,

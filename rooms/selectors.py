@@ -1,0 +1,23 @@
+"""Reads for rooms."""
+
+from django.db.models import Count, QuerySet
+
+from rooms.models import Member, Room, RoomMessage
+
+
+def rooms_open() -> QuerySet[Room]:
+    """Open rooms, most recently active first, with `member_count`."""
+    return (
+        Room.objects.filter(closed_at__isnull=True)
+        .select_related("owner")
+        .annotate(member_count=Count("members"))
+    )
+
+
+def room_members(*, room: Room) -> QuerySet[Member]:
+    return room.members.select_related("user")
+
+
+def room_messages(*, room: Room) -> QuerySet[RoomMessage]:
+    """A room's messages, oldest first."""
+    return room.messages.select_related("sender")

@@ -1,0 +1,278 @@
+"""Writes for rooms: create, change, close, join, leave, kick, chat.
+
+Each raises RoomError (a protocol/HTTP error slug) for what the caller may not do;
+telling the sockets is the consumer's (and rooms.delivery's) job.
+"""
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from accounts.models import Device, User
+from rooms.models import ROOM_ID_PATTERN, Member, Room, RoomMessage, validate_info
+
+MAX_TEXT = 2000
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+class RoomError(Exception):
+    """Something a user may not do to a room. `slug` is stable (protocol and API)."""
+
+    STATUS = {
+        "room_not_found": 404,
+        "member_not_found": 404,
+        "room_taken": 409,
+        "room_closed": 409,
+        "room_full": 409,
+        "not_room_owner": 403,
+        "wrong_password": 403,
+        "not_in_room": 403,
+        "invalid_room": 422,
+    }
+
+    def __init__(self, slug: str, message: str):
+        super().__init__(message)
+        self.slug = slug
+        self.message = message
+
+    @property
+    def status(self) -> int:
+        return self.STATUS[self.slug]
+
+
+def _check_fields(*, room_id=None, info=None, member_cap=None, name=None) -> None:
+    if room_id is not None and not re.fullmatch(ROOM_ID_PATTERN, room_id):
+        raise RoomError("invalid_room", "A room id is 1 to 64 of A-Z a-z 0-9 _ -.")
+    if name is not None and not 1 <= len(name.strip()) <= 100:
+        raise RoomError("invalid_room", "A room name is 1 to 100 characters.")
+    if info is not None:
+        try:
+            validate_info(info)
+        except ValidationError as error:
+            raise RoomError("invalid_room", error.messages[0]) from None
+    if member_cap is not None and not 2 <= member_cap <= settings.ROOM_MAX_MEMBER_CAP:
+        raise RoomError(
+            "invalid_room",
+            f"member_cap is 2 to {settings.ROOM_MAX_MEMBER_CAP} (video is a full mesh).",
+        )
+
+
+def room_create(
+    *,
+    owner: User,
+    name: str,
+    room_id: str | None = None,
+    info: dict | None = None,
+    member_cap: int | None = None,
+    password: str = "",
+) -> Room:
+    """A new room; `room_id` is the creator's choice or assigned here."""
+    _check_fields(room_id=room_id, info=info, member_cap=member_cap, name=name)
+    room = Room(
+        room_id=room_id or get_random_string(10, ID_ALPHABET),
+        name=name.strip(),
+        info=info or {},
+        owner=owner,
+        member_cap=member_cap or settings.ROOM_DEFAULT_MEMBER_CAP,
+        password=make_password(password) if password else "",
+    )
+    try:
+        with transaction.atomic():
+            room.save()
+    except IntegrityError:
+        raise RoomError(
+            "room_taken", f"The room id {room.room_id!r} is taken."
+        ) from None
+    return room
+
+
+def room_update(
+    *,
+    room: Room,
+    by: User,
+    name: str | None = None,
+    info: dict | None = None,
+    member_cap: int | None = None,
+    password: str | None = None,
+) -> Room:
+    """Change a room (its owner only). `password=""` removes the password."""
+    _require_owner(room, by)
+    _check_fields(info=info, member_cap=member_cap, name=name)
+    if name is not None:
+        room.name = name.strip()
+    if info is not None:
+        room.info = info
+    if member_cap is not None:
+        room.member_cap = member_cap
+    if password is not None:
+        room.password = make_password(password) if password else ""
+    room.save()
+    return room
+
+
+def _require_owner(room: Room, user: User) -> None:
+    if room.owner_id != user.pk:
+        raise RoomError("not_room_owner", "Only the room's owner may do that.")
+
+
+def room_close(*, room: Room, by: User | None = None) -> list[Member]:
+    """Close a room (by its owner, an admin or the idle sweep); everyone in it leaves.
+
+    Returns the members that were in it, to be told.
+    """
+    if by is not None:
+        _require_owner(room, by)
+    with transaction.atomic():
+        members = list(room.members.select_related("user"))
+        room.members.all().delete()
+        if room.closed_at is None:
+            room.closed_at = timezone.now()
+            room.save(update_fields=["closed_at"])
+    return members
+
+
+def _idle(room: Room, now=None) -> bool:
+    limit = (now or timezone.now()) - timedelta(seconds=settings.ROOM_IDLE_TTL)
+    return room.is_open and room.last_active_at < limit and not room.members.exists()
+
+
+def rooms_close_idle(*, now=None) -> list[Room]:
+    """Close rooms nobody used for ROOM_IDLE_TTL (also done lazily on access)."""
+    limit = (now or timezone.now()) - timedelta(seconds=settings.ROOM_IDLE_TTL)
+    idle = Room.objects.filter(
+        closed_at__isnull=True, last_active_at__lt=limit
+    ).exclude(members__isnull=False)
+    closed = list(idle)
+    Room.objects.filter(pk__in=[r.pk for r in closed]).update(
+        closed_at=now or timezone.now()
+    )
+    return closed
+
+
+def room_open(*, room_id: str) -> Room:
+    """The room, if it exists and is open (closing it first if it sat idle too long)."""
+    room = Room.objects.select_related("owner").filter(room_id=room_id).first()
+    if room is None:
+        raise RoomError("room_not_found", f"No room {room_id!r}.")
+    if _idle(room):
+        room_close(room=room)
+    if not room.is_open:
+        raise RoomError("room_closed", "This room is closed.")
+    return room
+
+
+def room_join(
+    *, user: User, device_id: str, room_id: str, password: str = ""
+) -> tuple[Room, Member, list[Member]]:
+    """`device_id` of `user` enters the room. Returns the room, the new member and
+    everyone in it (the new member included)."""
+    with transaction.atomic():
+        room = room_open(room_id=room_id)
+        room = Room.objects.select_for_update().select_related("owner").get(pk=room.pk)
+        if room.password and not check_password(password, room.password):
+            raise RoomError("wrong_password", "Wrong room password.")
+        member = room.members.filter(member_id=device_id).first()
+        if member is None:
+            if room.members.count() >= room.member_cap:
+                raise RoomError("room_full", "This room is full.")
+            member = Member.objects.create(room=room, user=user, member_id=device_id)
+        room.last_active_at = timezone.now()
+        room.save(update_fields=["last_active_at"])
+        members = list(room.members.select_related("user"))
+    return room, member, members
+
+
+def _member(room_id: str, member_id: str) -> Member | None:
+    return (
+        Member.objects.select_related("user", "room")
+        .filter(room__room_id=room_id, member_id=member_id)
+        .first()
+    )
+
+
+def room_leave(*, room_id: str, device_id: str) -> Member:
+    member = _member(room_id, device_id)
+    if member is None:
+        raise RoomError("not_in_room", "This device is not in that room.")
+    member.delete()
+    Room.objects.filter(pk=member.room_id).update(last_active_at=timezone.now())
+    return member
+
+
+def room_kick(*, room_id: str, by: User, member_id: str) -> Member:
+    room = room_open(room_id=room_id)
+    _require_owner(room, by)
+    member = _member(room_id, member_id)
+    if member is None:
+        raise RoomError("member_not_found", "No such member in this room.")
+    member.delete()
+    return member
+
+
+def room_mute_all(*, room_id: str, by: User) -> list[Member]:
+    """Every member's microphone goes off (the members themselves may turn it on)."""
+    room = room_open(room_id=room_id)
+    _require_owner(room, by)
+    room.members.update(audio=False)
+    return list(room.members.select_related("user"))
+
+
+def room_member_media(
+    *, room_id: str, device_id: str, audio: bool, video: bool
+) -> Member:
+    member = _member(room_id, device_id)
+    if member is None:
+        raise RoomError("not_in_room", "This device is not in that room.")
+    member.audio, member.video = audio, video
+    member.save(update_fields=["audio", "video"])
+    return member
+
+
+def room_message_post(
+    *,
+    room_id: str,
+    user: User,
+    device_id: str,
+    kind: str,
+    text: str = "",
+    data: object = None,
+) -> RoomMessage:
+    """Store a chat text or a custom JSON message from a member of the room."""
+    member = _member(room_id, device_id)
+    if member is None:
+        raise RoomError("not_in_room", "This device is not in that room.")
+    message = RoomMessage.objects.create(
+        room=member.room,
+        sender=user,
+        member_id=device_id,
+        kind=kind,
+        text=text if kind == RoomMessage.Kind.TEXT else "",
+        data=data if kind == RoomMessage.Kind.CUSTOM else None,
+    )
+    Room.objects.filter(pk=member.room_id).update(last_active_at=message.sent_at)
+    return message
+
+
+def rooms_leave_device(*, device_id: str) -> list[Member]:
+    """A socket closed: it leaves every room it was in."""
+    members = list(
+        Member.objects.select_related("user", "room").filter(member_id=device_id)
+    )
+    Member.objects.filter(pk__in=[m.pk for m in members]).delete()
+    return members
+
+
+def rooms_reap_orphans() -> list[Member]:
+    """Members whose socket has no device row any more (its process died) leave."""
+    live = Device.objects.values_list("device_id", flat=True)
+    stale = list(
+        Member.objects.select_related("user", "room").exclude(member_id__in=live)
+    )
+    Member.objects.filter(pk__in=[m.pk for m in stale]).delete()
+    return stale
