@@ -22,6 +22,8 @@ from calls import protocol, services
 from calls.delivery import deliver, device_group, send_to_device
 from calls.ice import ice_servers_for
 from calls.throttle import FrameThrottle, Verdict
+from rooms import services as rooms
+from rooms.handlers import RoomHandlers
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,10 @@ Handler = Callable[
 ]
 
 
-class SocketConsumer(AsyncWebsocketConsumer):
+class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
     user: User | None = None
     device_id: str | None = None
+    ANSWERED = ANSWERED
 
     async def connect(self):
         """Called when the handshake arrives (cross-origin ones never get here)."""
@@ -63,6 +66,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
             "call.hangup": self.on_call_act("hangup"),
             "call.signal": self.on_call_signal,
             "call.media": self.on_call_media,
+            **self.room_handlers(),
         }
         await self.accept()
         try:
@@ -92,6 +96,11 @@ class SocketConsumer(AsyncWebsocketConsumer):
             await deliver(
                 await database_sync_to_async(services.calls_device_gone)(
                     user=self.user, device_id=self.device_id
+                )
+            )
+            await self.leave_all_rooms(
+                await database_sync_to_async(rooms.rooms_leave_device)(
+                    device_id=self.device_id
                 )
             )
             await accounts.presence_announce(user=self.user)
@@ -217,10 +226,15 @@ class SocketConsumer(AsyncWebsocketConsumer):
                     outcome.error.slug, outcome.error.message, req=frame.req
                 )
             )
-        elif frame.req is not None:
-            await self.send_frame(protocol.ok_frame(frame.req, **result))
+        else:
+            await self.answer(frame, **result)
         await deliver(outcome)
         return ANSWERED
+
+    async def answer(self, frame, **result) -> None:
+        """The `ok` for a frame that carried `req`."""
+        if frame.req is not None:
+            await self.send_frame(protocol.ok_frame(frame.req, **result))
 
     # --- channel-layer events -----------------------------------------------------
 
@@ -287,6 +301,9 @@ class SocketConsumer(AsyncWebsocketConsumer):
                     await accounts.presence_announce(user=user)
                 await deliver(
                     await database_sync_to_async(services.calls_reap_orphans)()
+                )
+                await self.leave_all_rooms(
+                    await database_sync_to_async(rooms.rooms_reap_orphans)()
                 )
                 await deliver(await database_sync_to_async(services.calls_tick_due)())
             except Exception:

@@ -216,11 +216,13 @@ def room_kick(*, room_id: str, by: User, member_id: str) -> Member:
 
 
 def room_mute_all(*, room_id: str, by: User) -> list[Member]:
-    """Every member's microphone goes off (the members themselves may turn it on)."""
+    """Every other member's microphone goes off (each may turn their own on again;
+    nobody can turn someone else's on)."""
     room = room_open(room_id=room_id)
     _require_owner(room, by)
-    room.members.update(audio=False)
-    return list(room.members.select_related("user"))
+    others = room.members.exclude(user=by)
+    others.update(audio=False)
+    return list(others.select_related("user"))
 
 
 def room_member_media(
