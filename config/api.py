@@ -79,3 +79,4 @@ def api_not_found(request, path: str = ""):
 
 api.add_router("/", "accounts.api.router")
 api.add_router("/", "calls.api.router")
+api.add_router("/", "rooms.api.router")

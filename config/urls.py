@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("calls/", include("calls.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("rooms/", include("rooms.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     re_path(r"^api/(?P<path>.*)$", api_not_found),

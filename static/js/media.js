@@ -14,9 +14,10 @@ export class MediaUnavailable extends Error {
 /**
  * Open the local devices the call may use.
  * @param {{audio: boolean, video: boolean}} want
+ * @param {MediaTrackConstraints} [videoConstraints]  e.g. smaller for a many-way mesh
  * @returns {Promise<MediaStream>} an empty stream when nothing is wanted
  */
-export async function openMedia(want) {
+export async function openMedia(want, videoConstraints = { width: { ideal: 1280 }, height: { ideal: 720 } }) {
   if (!want.audio && !want.video) return new MediaStream();
   if (!globalThis.navigator?.mediaDevices?.getUserMedia) {
     throw new MediaUnavailable("unsupported", "This browser cannot use a camera or microphone here.");
@@ -24,7 +25,7 @@ export async function openMedia(want) {
   try {
     return await navigator.mediaDevices.getUserMedia({
       audio: want.audio,
-      video: want.video ? { width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+      video: want.video ? videoConstraints : false,
     });
   } catch (error) {
     const name = /** @type {Error} */ (error).name;
