@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import django_auth
 
@@ -116,7 +116,7 @@ def room_create(request, body: RoomIn):
         room = services.room_create(owner=request.user, **body.dict())
     except services.RoomError as error:
         raise _fail(error) from None
-    return 201, room
+    return Status(201, room)
 
 
 @router.get("/rooms/{room_id}", response=RoomOut, auth=AUTH)

@@ -3,5 +3,6 @@ from django.urls import path
 from rooms import views
 
 urlpatterns = [
+    path("", views.room_list, name="room_list"),
     path("<str:room_id>/", views.room_detail, name="room_detail"),
 ]

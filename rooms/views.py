@@ -1,13 +1,58 @@
-"""Pages: the room itself (the list and the create form are in this module too)."""
+"""Pages: the list of rooms with a create form, and the room itself."""
 
 import json
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
+from rooms import services
 from rooms.models import Room
-from rooms.selectors import room_messages
+from rooms.selectors import room_messages, rooms_open
 from rooms.strings import room_ui_strings
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    room_id = forms.CharField(
+        label=_("Room id"),
+        max_length=64,
+        required=False,
+        help_text=_("Optional: letters, digits, _ and -. One is made up otherwise."),
+    )
+    password = forms.CharField(
+        label=_("Password"), required=False, widget=forms.PasswordInput, max_length=128
+    )
+    member_cap = forms.IntegerField(
+        label=_("Members at most"),
+        min_value=2,
+        max_value=settings.ROOM_MAX_MEMBER_CAP,
+        initial=settings.ROOM_DEFAULT_MEMBER_CAP,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_list(request):
+    """Open rooms, and a form that creates one and takes you into it."""
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = services.room_create(
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                room_id=form.cleaned_data["room_id"] or None,
+                password=form.cleaned_data["password"],
+                member_cap=form.cleaned_data["member_cap"],
+            )
+        except services.RoomError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("room_detail", room_id=room.room_id)
+    return render(request, "rooms/list.html", {"rooms": rooms_open(), "form": form})
 
 
 @login_required
