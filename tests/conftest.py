@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from channels.layers import get_channel_layer
 
+from accounts.usersig import usersig_issue
+from config.asgi import application
 from config.layers import redis_layer
 from tests.factories import UserFactory
+from tests.sockets import ORIGIN, Socket, bearer
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
 
@@ -99,3 +102,37 @@ async def redis_channel_layer(settings, redis_url):
     use_redis_layer(settings, redis_url)
     yield
     await close_layer_connections()
+
+
+# --- sockets (tests/sockets.py) ------------------------------------------------------
+
+
+@pytest.fixture
+async def open_socket():
+    """`await open_socket(headers)` → a connected Socket; all are closed at teardown."""
+    sockets: list[Socket] = []
+
+    async def open_(headers=(ORIGIN,)) -> Socket:
+        socket = Socket(application, "/ws/", headers=list(headers))
+        connected, _ = await socket.connect()
+        assert connected, "handshake refused"
+        sockets.append(socket)
+        return socket
+
+    yield open_
+    # Every consumer is told its socket is gone, so that it finishes (and stops
+    # reading from the channel layer) before this test's event loop closes.
+    for socket in sockets:
+        await socket.disconnect()
+
+
+@pytest.fixture
+def signed_in(open_socket):
+    """`await signed_in(user)` → a socket authenticated by a bearer token, past hello."""
+
+    async def sign_in(user) -> tuple[Socket, dict]:
+        socket = await open_socket([ORIGIN, bearer(usersig_issue(user=user))])
+        hello = await socket.frame_of("hello")
+        return socket, hello
+
+    return sign_in

@@ -10,7 +10,7 @@ from django.test import override_settings
 from accounts.models import Device
 from accounts.usersig import usersig_issue
 from calls.protocol import ERRORS, MAX_FRAME_BYTES
-from tests.calls.conftest import ORIGIN, bearer, session_cookie
+from tests.sockets import ORIGIN, bearer, session_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -1,14 +1,10 @@
-"""Socket fixtures: open a real /ws/ through the project's ASGI stack."""
+"""Real sockets for tests: /ws/ opened through the project's ASGI stack."""
 
 import json
 
-import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
-
-from accounts.usersig import usersig_issue
-from config.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
@@ -50,34 +46,3 @@ def session_cookie(user) -> tuple[bytes, bytes]:
 
 def bearer(token: str) -> tuple[bytes, bytes]:
     return (b"authorization", f"Bearer {token}".encode())
-
-
-@pytest.fixture
-async def open_socket():
-    """`await open_socket(headers)` → a connected Socket; all are closed at teardown."""
-    sockets: list[Socket] = []
-
-    async def open_(headers=(ORIGIN,)) -> Socket:
-        socket = Socket(application, "/ws/", headers=list(headers))
-        connected, _ = await socket.connect()
-        assert connected, "handshake refused"
-        sockets.append(socket)
-        return socket
-
-    yield open_
-    # Every consumer is told its socket is gone, so that it finishes (and stops
-    # reading from the channel layer) before this test's event loop closes.
-    for socket in sockets:
-        await socket.disconnect()
-
-
-@pytest.fixture
-def signed_in(open_socket):
-    """`await signed_in(user)` → a socket authenticated by a bearer token, past hello."""
-
-    async def sign_in(user) -> tuple[Socket, dict]:
-        socket = await open_socket([ORIGIN, bearer(usersig_issue(user=user))])
-        hello = await socket.frame_of("hello")
-        return socket, hello
-
-    return sign_in
