@@ -21,3 +21,13 @@ def room_members(*, room: Room) -> QuerySet[Member]:
 def room_messages(*, room: Room) -> QuerySet[RoomMessage]:
     """A room's messages, oldest first."""
     return room.messages.select_related("sender")
+
+
+def room_by_id(*, room_id: str) -> Room | None:
+    """One room, open or closed, with `member_count`; None if there is none."""
+    return (
+        Room.objects.filter(room_id=room_id)
+        .select_related("owner")
+        .annotate(member_count=Count("members"))
+        .first()
+    )

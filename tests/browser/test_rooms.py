@@ -66,6 +66,18 @@ def test_four_people_in_a_room(sign_in, room):
     history = client.get("/api/rooms/standup/messages").json()
     assert [m["text"] for m in history["items"]] == ["Good morning, everyone"]
 
+    # The owner mutes everyone: their microphones go off, and every grid shows it.
+    alice.click("#room-mute-all")
+    bob_id = pages["bob"].evaluate("window.parley.room.memberId")
+    expect(pages["bob"].locator("#room-mic")).to_have_attribute("aria-pressed", "true")
+    expect(
+        pages["carol"].locator(f'[data-member-id="{bob_id}"] .mic-off')
+    ).to_be_visible()
+    expect(pages["bob"].locator("#room-status")).to_contain_text("muted everyone")
+    assert not pages["bob"].evaluate(
+        "window.parley.room.localStream.getAudioTracks()[0].enabled"
+    )
+
     # Dave leaves: his tile goes from the others' grids.
     dave_id = pages["dave"].evaluate("window.parley.room.memberId")
     pages["dave"].click("#room-leave")
