@@ -189,11 +189,9 @@ class IceCandidate(BaseModel):
     usernameFragment: str | None = None
 
 
-@client_frame("call.signal")
-class CallSignal(ClientFrame):
-    """An SDP description or an ICE candidate for the peer device (exactly one)."""
+class SignalFrame(ClientFrame):
+    """Carries exactly one of an SDP description and an ICE candidate."""
 
-    call_id: CallId
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
 
@@ -202,6 +200,13 @@ class CallSignal(ClientFrame):
         if (self.description is None) == (self.candidate is None):
             raise ValueError("send exactly one of description and candidate")
         return self
+
+
+@client_frame("call.signal")
+class CallSignal(SignalFrame):
+    """An SDP description or an ICE candidate for the peer device."""
+
+    call_id: CallId
 
 
 @client_frame("call.media")
@@ -230,19 +235,11 @@ class RoomLeave(ClientFrame):
 
 
 @client_frame("room.signal")
-class RoomSignal(ClientFrame):
+class RoomSignal(SignalFrame):
     """An SDP description or ICE candidate for one member of the same room."""
 
     room_id: RoomId
     to: str = Field(min_length=1, max_length=64)
-    description: SessionDescription | None = None
-    candidate: IceCandidate | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self):
-        if (self.description is None) == (self.candidate is None):
-            raise ValueError("send exactly one of description and candidate")
-        return self
 
 
 @client_frame("room.message")
@@ -401,12 +398,17 @@ class CallEnded(ServerFrame):
     duration_s: int
 
 
-@server_frame("call.signal")
-class CallSignalRelay(ServerFrame):
-    call_id: str
+class SignalRelay(ServerFrame):
+    """A signal passed on, with its sender (`from`)."""
+
     from_: str = Field(serialization_alias="from")
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
+
+
+@server_frame("call.signal")
+class CallSignalRelay(SignalRelay):
+    call_id: str
 
 
 @server_frame("call.media")
@@ -467,11 +469,8 @@ class RoomMemberLeft(ServerFrame):
 
 
 @server_frame("room.signal")
-class RoomSignalRelay(ServerFrame):
+class RoomSignalRelay(SignalRelay):
     room_id: str
-    from_: str = Field(serialization_alias="from")
-    description: SessionDescription | None = None
-    candidate: IceCandidate | None = None
 
 
 @server_frame("room.message")
