@@ -90,18 +90,21 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(
                 device_group(self.device_id), self.channel_name
             )
-            await database_sync_to_async(accounts.device_disconnect)(
-                device_id=self.device_id
+            await self.forget_rooms()
+            # Rooms and calls first, the device row last: a heartbeat elsewhere that
+            # sees the row gone would otherwise announce the departure a second time.
+            await self.leave_all_rooms(
+                await database_sync_to_async(rooms.rooms_leave_device)(
+                    device_id=self.device_id
+                )
             )
             await deliver(
                 await database_sync_to_async(services.calls_device_gone)(
                     user=self.user, device_id=self.device_id
                 )
             )
-            await self.leave_all_rooms(
-                await database_sync_to_async(rooms.rooms_leave_device)(
-                    device_id=self.device_id
-                )
+            await database_sync_to_async(accounts.device_disconnect)(
+                device_id=self.device_id
             )
             await accounts.presence_announce(user=self.user)
 

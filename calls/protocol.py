@@ -258,6 +258,8 @@ class RoomCustom(ClientFrame):
 
     @model_validator(mode="after")
     def _bounded(self):
+        if self.data is None:
+            raise ValueError("data must not be null")
         size = len(json.dumps(self.data, separators=(",", ":")).encode())
         if size > MAX_ROOM_DATA_BYTES:
             raise ValueError(f"data is limited to {MAX_ROOM_DATA_BYTES} bytes")

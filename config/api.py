@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 api = NinjaAPI(
     title="Parley API",
     version="1",
-    description="Accounts, user tokens, presence and call history. See docs/protocol.md for the socket protocol.",
+    description="Accounts, user tokens, presence, call history and rooms. See docs/protocol.md for the socket protocol.",
     urls_namespace="api",
 )
 

@@ -1,6 +1,7 @@
 """Rooms, who is in them, and what was said: to look at; rooms can be closed."""
 
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,13 +18,15 @@ class RoomAdmin(admin.ModelAdmin):
         "name",
         "owner",
         "member_cap",
+        "member_count",
         "created_at",
         "last_active_at",
         "closed_at",
     )
-    list_filter = ("closed_at", "created_at")
+    list_filter = (("closed_at", admin.EmptyFieldListFilter), "created_at")
     list_select_related = ("owner",)
     search_fields = ("room_id", "name", "owner__username")
+    date_hierarchy = "created_at"
     readonly_fields = (
         "room_id",
         "owner",
@@ -34,7 +37,18 @@ class RoomAdmin(admin.ModelAdmin):
     )
     actions = ["close_rooms"]
 
-    @admin.action(description=_("Close the selected rooms"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    def has_add_permission(self, request) -> bool:
+        # A room is made by its owner (page, API), which picks or is given its id.
+        return False
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, room: Room) -> int:
+        return room.member_count
+
+    @admin.action(description=_("Close the selected rooms"), permissions=["change"])
     def close_rooms(self, request, queryset):
         """Everyone in each room hears it closed (as when its owner closes it)."""
         closed = 0
@@ -52,8 +66,10 @@ class RoomAdmin(admin.ModelAdmin):
 @admin.register(Member)
 class MemberAdmin(RecordAdmin):
     list_display = ("room", "user", "member_id", "joined_at", "audio", "video")
+    list_filter = ("audio", "video")
     list_select_related = ("room", "user")
     search_fields = ("room__room_id", "user__username", "member_id")
+    readonly_fields = ("room", "user", "member_id", "joined_at", "audio", "video")
 
 
 @admin.register(RoomMessage)
@@ -62,3 +78,5 @@ class RoomMessageAdmin(RecordAdmin):
     list_filter = ("kind", "sent_at")
     list_select_related = ("room", "sender")
     search_fields = ("room__room_id", "sender__username", "text")
+    date_hierarchy = "sent_at"
+    readonly_fields = ("room", "sender", "member_id", "kind", "text", "data", "sent_at")

@@ -42,7 +42,7 @@ class RoomHandlers:
             ) from None
 
     async def on_room_join(self, frame: protocol.RoomJoin):
-        room, member, members = await self.room_service(
+        room, member, members, created = await self.room_service(
             frame,
             services.room_join,
             user=self.user,
@@ -50,7 +50,6 @@ class RoomHandlers:
             room_id=frame.room_id,
             password=frame.password,
         )
-        rejoin = room.room_id in self.rooms
         await self.channel_layer.group_add(room_group(room.room_id), self.channel_name)
         self.rooms[room.room_id] = {
             m.member_id for m in members if m.member_id != self.device_id
@@ -70,7 +69,9 @@ class RoomHandlers:
                 members=[protocol.RoomMemberInfo.of(m) for m in members],
             )
         )
-        if not rejoin:
+        # A repeat join tells nobody; a member the room had lost (a sweep took it while
+        # its socket lived on) is announced again.
+        if created:
             await room_broadcast(
                 room.room_id,
                 protocol.RoomMemberJoined(
@@ -174,16 +175,14 @@ class RoomHandlers:
         await self.announce_left(frame.room_id, member.member_id, "kicked")
 
     async def on_room_mute_all(self, frame: protocol.RoomMuteAll) -> None:
-        await self.room_service(
+        muted = await self.room_service(
             frame, services.room_mute_all, room_id=frame.room_id, by=self.user
         )
-        await room_broadcast(
-            frame.room_id,
-            protocol.RoomMuted(
-                room_id=frame.room_id, by=protocol.UserInfo.of(self.user)
-            ),
-            except_member=self.device_id,
+        muted_frame = protocol.RoomMuted(
+            room_id=frame.room_id, by=protocol.UserInfo.of(self.user)
         )
+        for member in muted:  # not the owner's own devices: they are not muted
+            await room_send_to_member(frame.room_id, member.member_id, muted_frame)
 
     async def on_room_close(self, frame: protocol.RoomClose) -> None:
         room = await self.room_service(frame, services.room_open, room_id=frame.room_id)
@@ -207,6 +206,11 @@ class RoomHandlers:
             effect={"kind": "left", "member_id": member_id},
             except_member=member_id,
         )
+
+    async def forget_rooms(self) -> None:
+        """This socket is closing: out of every room group it joined."""
+        for room_id in list(self.rooms):
+            await self.out_of_room(room_id)
 
     async def leave_all_rooms(self, members) -> None:
         """Members gone with their socket (closed, or its process died)."""

@@ -11,6 +11,8 @@ def rooms_open() -> QuerySet[Room]:
         Room.objects.filter(closed_at__isnull=True)
         .select_related("owner")
         .annotate(member_count=Count("members"))
+        # Meta.ordering is dropped from GROUP BY queries: say it again.
+        .order_by("-last_active_at", "-pk")
     )
 
 

@@ -101,8 +101,10 @@ def room_update(
     member_cap: int | None = None,
     password: str | None = None,
 ) -> Room:
-    """Change a room (its owner only). `password=""` removes the password."""
+    """Change an open room (its owner only). `password=""` removes the password."""
     _require_owner(room, by)
+    if not room.is_open:
+        raise RoomError("room_closed", "This room is closed.")
     _check_fields(info=info, member_cap=member_cap, name=name)
     if name is not None:
         room.name = name.strip()
@@ -149,10 +151,14 @@ def rooms_close_idle(*, now=None) -> list[Room]:
         closed_at__isnull=True, last_active_at__lt=limit
     ).exclude(members__isnull=False)
     closed = list(idle)
-    Room.objects.filter(pk__in=[r.pk for r in closed]).update(
-        closed_at=now or timezone.now()
-    )
-    return closed
+    # The same conditions again in the write: someone who entered meanwhile keeps it.
+    idle.filter(pk__in=[r.pk for r in closed]).update(closed_at=now or timezone.now())
+    return [
+        r
+        for r in Room.objects.filter(
+            pk__in=[r.pk for r in closed], closed_at__isnull=False
+        )
+    ]
 
 
 def room_open(*, room_id: str) -> Room:
@@ -169,23 +175,24 @@ def room_open(*, room_id: str) -> Room:
 
 def room_join(
     *, user: User, device_id: str, room_id: str, password: str = ""
-) -> tuple[Room, Member, list[Member]]:
-    """`device_id` of `user` enters the room. Returns the room, the new member and
-    everyone in it (the new member included)."""
+) -> tuple[Room, Member, list[Member], bool]:
+    """`device_id` of `user` enters the room. Returns the room, the member, everyone
+    in it (the member included), and whether the member is new (not a repeat join)."""
     with transaction.atomic():
         room = room_open(room_id=room_id)
         room = Room.objects.select_for_update().select_related("owner").get(pk=room.pk)
         if room.password and not check_password(password, room.password):
             raise RoomError("wrong_password", "Wrong room password.")
         member = room.members.filter(member_id=device_id).first()
-        if member is None:
+        created = member is None
+        if created:
             if room.members.count() >= room.member_cap:
                 raise RoomError("room_full", "This room is full.")
             member = Member.objects.create(room=room, user=user, member_id=device_id)
         room.last_active_at = timezone.now()
         room.save(update_fields=["last_active_at"])
         members = list(room.members.select_related("user"))
-    return room, member, members
+    return room, member, members, created
 
 
 def _member(room_id: str, member_id: str) -> Member | None:
@@ -196,12 +203,19 @@ def _member(room_id: str, member_id: str) -> Member | None:
     )
 
 
+def _touch(members: list[Member]) -> None:
+    """Someone left these rooms: they were in use until now (for the idle clock)."""
+    Room.objects.filter(pk__in={m.room_id for m in members}).update(
+        last_active_at=timezone.now()
+    )
+
+
 def room_leave(*, room_id: str, device_id: str) -> Member:
     member = _member(room_id, device_id)
     if member is None:
         raise RoomError("not_in_room", "This device is not in that room.")
     member.delete()
-    Room.objects.filter(pk=member.room_id).update(last_active_at=timezone.now())
+    _touch([member])
     return member
 
 
@@ -212,6 +226,7 @@ def room_kick(*, room_id: str, by: User, member_id: str) -> Member:
     if member is None:
         raise RoomError("member_not_found", "No such member in this room.")
     member.delete()
+    _touch([member])
     return member
 
 
@@ -267,6 +282,7 @@ def rooms_leave_device(*, device_id: str) -> list[Member]:
         Member.objects.select_related("user", "room").filter(member_id=device_id)
     )
     Member.objects.filter(pk__in=[m.pk for m in members]).delete()
+    _touch(members)
     return members
 
 
@@ -277,4 +293,5 @@ def rooms_reap_orphans() -> list[Member]:
         Member.objects.select_related("user", "room").exclude(member_id__in=live)
     )
     Member.objects.filter(pk__in=[m.pk for m in stale]).delete()
+    _touch(stale)
     return stale

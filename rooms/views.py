@@ -5,12 +5,14 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.validators import RegexValidator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rooms import services
-from rooms.models import Room
+from rooms.models import ROOM_ID_PATTERN, Room
 from rooms.selectors import room_messages, rooms_open
 from rooms.strings import room_ui_strings
 
@@ -21,10 +23,19 @@ class RoomForm(forms.Form):
         label=_("Room id"),
         max_length=64,
         required=False,
+        validators=[
+            RegexValidator(
+                ROOM_ID_PATTERN, _("A room id is letters, digits, _ and - only.")
+            )
+        ],
         help_text=_("Optional: letters, digits, _ and -. One is made up otherwise."),
     )
     password = forms.CharField(
-        label=_("Password"), required=False, widget=forms.PasswordInput, max_length=128
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput,
+        max_length=128,
+        help_text=_("Optional: whoever enters must give it."),
     )
     member_cap = forms.IntegerField(
         label=_("Members at most"),
@@ -33,10 +44,21 @@ class RoomForm(forms.Form):
         initial=settings.ROOM_DEFAULT_MEMBER_CAP,
     )
 
+    def add_room_error(self, error: services.RoomError) -> None:
+        """Show what room_create refused, next to the field it is about."""
+        if error.slug == "room_taken":
+            self.add_error(
+                "room_id",
+                _("The room id %(room_id)s is taken.")
+                % {"room_id": self.cleaned_data["room_id"]},
+            )
+        else:
+            self.add_error(None, error.message)
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def room_list(request):
+def room_list(request: HttpRequest) -> HttpResponse:
     """Open rooms, and a form that creates one and takes you into it."""
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -49,7 +71,7 @@ def room_list(request):
                 member_cap=form.cleaned_data["member_cap"],
             )
         except services.RoomError as error:
-            form.add_error(None, error.message)
+            form.add_room_error(error)
         else:
             return redirect("room_detail", room_id=room.room_id)
     return render(request, "rooms/list.html", {"rooms": rooms_open(), "form": form})

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
 from calls.models import Call
+from rooms.models import Room
 
 PASSWORD = "correct-horse-battery"
 
@@ -58,4 +60,25 @@ class CallFactory(factory.django.DjangoModelFactory):
             ring_deadline=factory.LazyFunction(
                 lambda: timezone.now() + timedelta(seconds=60)
             ),
+        )
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    """An open room without a password, last used just now."""
+
+    class Meta:
+        model = Room
+
+    room_id = factory.Sequence(lambda n: f"room-{n}")
+    name = factory.LazyAttribute(lambda r: r.room_id.replace("-", " ").capitalize())
+    owner = factory.SubFactory(UserFactory)
+
+    class Params:
+        # Nobody used it for an hour longer than ROOM_IDLE_TTL (48 h by default).
+        idle = factory.Trait(
+            last_active_at=factory.LazyFunction(
+                lambda: (
+                    timezone.now() - timedelta(seconds=settings.ROOM_IDLE_TTL + 3600)
+                )
+            )
         )
