@@ -22,6 +22,22 @@ class UserSigBearer(HttpBearer):
         return request.user
 
 
+# Signed-in users: a session (with its CSRF token for writes) or a bearer userSig.
+USER_AUTH = [UserSigBearer(), django_auth]
+
+
+class UserOut(Schema):
+    """A person as the API shows them."""
+
+    id: int
+    username: str
+    display_name: str = Field(description="The user's display name, or username.")
+
+    @staticmethod
+    def resolve_display_name(obj) -> str:
+        return obj.shown_name
+
+
 router = Router(tags=["accounts"])
 
 

@@ -7,9 +7,8 @@ from typing import Literal
 from django.db.models import QuerySet
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from ninja.security import django_auth
 
-from accounts.api import UserSigBearer
+from accounts.api import USER_AUTH, UserOut
 from accounts.models import User
 from calls.models import Call
 from calls.selectors import calls_of_user_marked
@@ -17,17 +16,7 @@ from config.api import ApiError
 
 router = Router(tags=["calls"])
 
-AUTH = [UserSigBearer(), django_auth]
-
-
-class PartyOut(Schema):
-    id: int
-    username: str
-    display_name: str = Field(description="The user's display name, or username.")
-
-    @staticmethod
-    def resolve_display_name(obj: User) -> str:
-        return obj.shown_name
+AUTH = USER_AUTH
 
 
 class CallOut(Schema):
@@ -35,9 +24,9 @@ class CallOut(Schema):
     direction: Literal["outgoing", "incoming"] = Field(
         description="From the requester's side: `outgoing` if they placed the call."
     )
-    caller: PartyOut
-    callee: PartyOut
-    peer: PartyOut = Field(description="The other party: not the requester.")
+    caller: UserOut
+    callee: UserOut
+    peer: UserOut = Field(description="The other party: not the requester.")
     media: Literal["audio", "video"]
     flags: int
     user_data: str

@@ -8,10 +8,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
-from ninja.security import django_auth
 
-from accounts.api import UserSigBearer
-from accounts.models import User
+from accounts.api import USER_AUTH, UserOut
 from config.api import ApiError
 from rooms import selectors, services
 from rooms.delivery import room_announce_closed_sync
@@ -19,7 +17,7 @@ from rooms.models import MAX_INFO_BYTES, Member, Room, RoomMessage
 
 router = Router(tags=["rooms"])
 
-AUTH = [UserSigBearer(), django_auth]
+AUTH = USER_AUTH
 
 
 def _info_field(description: str):
@@ -30,16 +28,6 @@ def _info_field(description: str):
         description=f"{description} A JSON object, at most {MAX_INFO_BYTES} bytes.",
         json_schema_extra={"type": "object"},
     )
-
-
-class UserOut(Schema):
-    id: int
-    username: str
-    display_name: str = Field(description="The user's display name, or username.")
-
-    @staticmethod
-    def resolve_display_name(obj: User) -> str:
-        return obj.shown_name
 
 
 class RoomOut(Schema):
