@@ -87,7 +87,7 @@ class UsersStateOut(Schema):
     unknown: list[str] = Field(description="Asked names that are not active users.")
 
 
-@router.get("/users/state", response=UsersStateOut, auth=[UserSigBearer(), django_auth])
+@router.get("/users/state", response=UsersStateOut, auth=USER_AUTH)
 def users_state(request, query: Query[UsersStateQuery]):
     """Online or offline, for each named user."""
     names = list(
