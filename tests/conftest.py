@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from channels.layers import get_channel_layer
+from django.test import Client
 
 from accounts.usersig import usersig_issue
 from config.asgi import application
@@ -39,6 +40,24 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return UserFactory(username="bob", display_name="Bob")
+
+
+def _signed_in_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(user):
+    """A browser-less Django client signed in as Alice."""
+    return _signed_in_client(user)
+
+
+@pytest.fixture
+def bob_client(other_user):
+    """A browser-less Django client signed in as Bob."""
+    return _signed_in_client(other_user)
 
 
 @pytest.fixture(scope="session")

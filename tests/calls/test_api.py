@@ -13,20 +13,6 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def alice_client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def bob_client(other_user):
-    client = Client()
-    client.force_login(other_user)
-    return client
-
-
 def test_the_list_shows_each_call_in_full_from_the_requesters_side(
     alice_client, user, other_user
 ):

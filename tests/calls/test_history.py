@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def alice_client(client, user):
-    client.force_login(user)
-    return client
-
-
 def rows(html: str) -> list[str]:
     return re.findall(r"<tr class=\"call.*?</tr>", html, flags=re.S)
 

@@ -13,20 +13,6 @@ from tests.factories import RoomFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_api(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def bob_api(other_user):
-    client = Client()
-    client.force_login(other_user)
-    return client
-
-
 def post(client, path, body):
     return client.post(path, body, content_type="application/json")
 
@@ -49,10 +35,10 @@ def error_of(answer) -> tuple[int, str]:
 # --- list and create ------------------------------------------------------------------
 
 
-def test_a_room_created_with_a_chosen_id_and_info_is_listed(alice_api, user):
+def test_a_room_created_with_a_chosen_id_and_info_is_listed(alice_client, user):
     """POST answers 201 with the room; GET /api/rooms lists it with its details."""
     answer = post(
-        alice_api,
+        alice_client,
         "/api/rooms",
         {"room_id": "standup", "name": "Standup", "info": {"topic": "daily"}},
     )
@@ -67,27 +53,27 @@ def test_a_room_created_with_a_chosen_id_and_info_is_listed(alice_api, user):
     }
     assert (body["member_cap"], body["member_count"]) == (6, 0)
     assert (body["has_password"], body["closed_at"]) == (False, None)
-    listed = alice_api.get("/api/rooms").json()
+    listed = alice_client.get("/api/rooms").json()
     assert listed["count"] == 1
     assert listed["items"] == [body]
 
 
-def test_the_server_assigns_an_id_when_none_is_given(alice_api):
+def test_the_server_assigns_an_id_when_none_is_given(alice_client):
     """Without `room_id` the room still gets one, in the allowed alphabet."""
-    body = post(alice_api, "/api/rooms", {"name": "Quick chat"}).json()
+    body = post(alice_client, "/api/rooms", {"name": "Quick chat"}).json()
     assert Room.objects.get(room_id=body["room_id"]).name == "Quick chat"
 
 
-def test_a_password_is_never_shown_only_that_there_is_one(alice_api):
+def test_a_password_is_never_shown_only_that_there_is_one(alice_client):
     """The answer says `has_password`, and holds neither the password nor its hash."""
-    answer = post(alice_api, "/api/rooms", {"name": "Secret", "password": "hunter2"})
+    answer = post(alice_client, "/api/rooms", {"name": "Secret", "password": "hunter2"})
     assert answer.json()["has_password"] is True
     assert "password" not in answer.json()
     assert "hunter2" not in answer.content.decode()
 
 
 def test_the_list_shows_open_rooms_only_20_a_page_with_member_counts(
-    alice_api, user, other_user
+    alice_client, user, other_user
 ):
     """Closed rooms are left out; each page holds 20; `member_count` counts devices."""
     for _ in range(21):
@@ -96,8 +82,8 @@ def test_the_list_shows_open_rooms_only_20_a_page_with_member_counts(
     busy = RoomFactory(owner=user, room_id="busy")
     room_join(user=other_user, device_id="bob-phone", room_id="busy")
     room_join(user=other_user, device_id="bob-laptop", room_id="busy")
-    first = alice_api.get("/api/rooms").json()
-    second = alice_api.get("/api/rooms?page=2").json()
+    first = alice_client.get("/api/rooms").json()
+    second = alice_client.get("/api/rooms?page=2").json()
     assert first["count"] == 22
     assert (len(first["items"]), len(second["items"])) == (20, 2)
     listed = {r["room_id"]: r for r in first["items"] + second["items"]}
@@ -124,9 +110,9 @@ def test_the_list_shows_open_rooms_only_20_a_page_with_member_counts(
         pytest.param({"name": "x", "member_cap": 99}, id="member_cap-99"),
     ],
 )
-def test_a_bad_room_is_refused_as_invalid_room(alice_api, body):
+def test_a_bad_room_is_refused_as_invalid_room(alice_client, body):
     """What the room rules refuse answers 422 `invalid_room` and creates nothing."""
-    answer = post(alice_api, "/api/rooms", body)
+    answer = post(alice_client, "/api/rooms", body)
     assert error_of(answer) == (422, "invalid_room")
     assert answer.json()["message"]
     assert not Room.objects.exists()
@@ -141,18 +127,18 @@ def test_a_bad_room_is_refused_as_invalid_room(alice_api, body):
         pytest.param({"name": "x", "password": "p" * 129}, id="password-too-long"),
     ],
 )
-def test_a_body_off_the_schema_is_an_invalid_request(alice_api, body):
+def test_a_body_off_the_schema_is_an_invalid_request(alice_client, body):
     """Schema errors keep the general 422 `invalid_request`, with `detail`."""
-    answer = post(alice_api, "/api/rooms", body)
+    answer = post(alice_client, "/api/rooms", body)
     assert error_of(answer) == (422, "invalid_request")
     assert answer.json()["detail"]
     assert not Room.objects.exists()
 
 
-def test_a_taken_id_is_a_conflict(alice_api, other_user):
+def test_a_taken_id_is_a_conflict(alice_client, other_user):
     """Somebody's room already has the id: 409 `room_taken`."""
     room_create(owner=other_user, name="First", room_id="taken")
-    answer = post(alice_api, "/api/rooms", {"room_id": "taken", "name": "Second"})
+    answer = post(alice_client, "/api/rooms", {"room_id": "taken", "name": "Second"})
     assert error_of(answer) == (409, "room_taken")
     assert Room.objects.get(room_id="taken").name == "First"
 
@@ -160,25 +146,27 @@ def test_a_taken_id_is_a_conflict(alice_api, other_user):
 # --- one room -------------------------------------------------------------------------
 
 
-def test_anyone_signed_in_reads_a_room(bob_api, user):
+def test_anyone_signed_in_reads_a_room(bob_client, user):
     """GET /api/rooms/{room_id} is not for the owner only."""
     RoomFactory(owner=user, room_id="standup", name="Standup")
-    body = bob_api.get("/api/rooms/standup").json()
+    body = bob_client.get("/api/rooms/standup").json()
     assert (body["room_id"], body["name"]) == ("standup", "Standup")
     assert body["owner"]["username"] == "alice"
 
 
-def test_the_owner_changes_only_the_fields_sent(alice_api, user):
+def test_the_owner_changes_only_the_fields_sent(alice_client, user):
     """PATCH changes what it names; `password: ""` removes the password."""
     room_create(
         owner=user, name="Mine", room_id="mine", info={"a": 1}, password="s3cret"
     )
-    answer = patch(alice_api, "/api/rooms/mine", {"name": "Renamed", "member_cap": 3})
+    answer = patch(
+        alice_client, "/api/rooms/mine", {"name": "Renamed", "member_cap": 3}
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert (body["name"], body["member_cap"]) == ("Renamed", 3)
     assert (body["info"], body["has_password"]) == ({"a": 1}, True)
-    body = patch(alice_api, "/api/rooms/mine", {"password": "", "info": {}}).json()
+    body = patch(alice_client, "/api/rooms/mine", {"password": "", "info": {}}).json()
     assert (body["info"], body["has_password"]) == ({}, False)
 
 
@@ -191,26 +179,29 @@ def test_the_owner_changes_only_the_fields_sent(alice_api, user):
         pytest.param({"name": ""}, id="name-empty"),
     ],
 )
-def test_a_bad_change_is_refused_as_invalid_room(alice_api, user, body):
+def test_a_bad_change_is_refused_as_invalid_room(alice_client, user, body):
     """PATCH checks fields as POST does, and changes nothing when it refuses."""
     RoomFactory(owner=user, room_id="mine", name="Mine")
-    assert error_of(patch(alice_api, "/api/rooms/mine", body)) == (422, "invalid_room")
+    assert error_of(patch(alice_client, "/api/rooms/mine", body)) == (
+        422,
+        "invalid_room",
+    )
     room = Room.objects.get(room_id="mine")
     assert (room.name, room.info, room.member_cap) == ("Mine", {}, 6)
 
 
-def test_only_the_owner_changes_or_closes_a_room(bob_api, user):
+def test_only_the_owner_changes_or_closes_a_room(bob_client, user):
     """Someone else's PATCH or DELETE is 403 `not_room_owner` and does nothing."""
     RoomFactory(owner=user, room_id="mine", name="Mine")
-    answer = patch(bob_api, "/api/rooms/mine", {"name": "Ours"})
+    answer = patch(bob_client, "/api/rooms/mine", {"name": "Ours"})
     assert error_of(answer) == (403, "not_room_owner")
-    assert error_of(bob_api.delete("/api/rooms/mine")) == (403, "not_room_owner")
+    assert error_of(bob_client.delete("/api/rooms/mine")) == (403, "not_room_owner")
     room = Room.objects.get(room_id="mine")
     assert (room.name, room.closed_at) == ("Mine", None)
 
 
 def test_deleting_closes_the_room_and_tells_everyone_in_it(
-    alice_api, user, other_user, monkeypatch
+    alice_client, user, other_user, monkeypatch
 ):
     """DELETE answers 204; the room leaves the list, everyone in it is told it
     closed, and it stays readable with `closed_at`."""
@@ -224,12 +215,12 @@ def test_deleting_closes_the_room_and_tells_everyone_in_it(
     RoomFactory(owner=user, room_id="standup")
     room_join(user=other_user, device_id="bob-tab", room_id="standup")
     room_join(user=user, device_id="alice-tab", room_id="standup")
-    answer = alice_api.delete("/api/rooms/standup")
+    answer = alice_client.delete("/api/rooms/standup")
     assert answer.status_code == 204
     assert answer.content == b""
     assert told == [("standup", ["alice-tab", "bob-tab"])]
-    assert alice_api.get("/api/rooms").json() == {"items": [], "count": 0}
-    closed = alice_api.get("/api/rooms/standup").json()
+    assert alice_client.get("/api/rooms").json() == {"items": [], "count": 0}
+    closed = alice_client.get("/api/rooms/standup").json()
     assert closed["closed_at"] is not None and closed["member_count"] == 0
     assert not Member.objects.exists()
 
@@ -244,9 +235,9 @@ def test_deleting_closes_the_room_and_tells_everyone_in_it(
         ("get", "/api/rooms/nope/messages"),
     ],
 )
-def test_a_missing_room_is_404(alice_api, method, path):
+def test_a_missing_room_is_404(alice_client, method, path):
     """Every room endpoint answers 404 `room_not_found` for an unknown id."""
-    answer = send(alice_api, method, path)
+    answer = send(alice_client, method, path)
     assert error_of(answer) == (404, "room_not_found")
 
 
@@ -287,32 +278,34 @@ def test_a_user_token_is_enough(user):
 # --- members and messages -------------------------------------------------------------
 
 
-def test_members_are_listed_one_per_device_first_in_first(alice_api, user, other_user):
+def test_members_are_listed_one_per_device_first_in_first(
+    alice_client, user, other_user
+):
     """Each device in the room, with its user and microphone and camera state."""
     RoomFactory(owner=user, room_id="chat")
     room_join(user=other_user, device_id="bob-tab", room_id="chat")
     room_join(user=user, device_id="alice-tab", room_id="chat")
     Member.objects.filter(member_id="bob-tab").update(audio=False)
-    members = alice_api.get("/api/rooms/chat/members").json()
+    members = alice_client.get("/api/rooms/chat/members").json()
     assert [
         (m["member_id"], m["user"]["username"], m["audio"], m["video"]) for m in members
     ] == [("bob-tab", "bob", False, True), ("alice-tab", "alice", True, True)]
     assert members[0]["joined_at"]
 
 
-def test_the_message_history_is_oldest_first_50_a_page(alice_api, user):
+def test_the_message_history_is_oldest_first_50_a_page(alice_client, user):
     """GET …/messages pages through the chat from its start."""
     room = RoomFactory(owner=user, room_id="chat")
     for n in range(55):
         RoomMessage.objects.create(room=room, sender=user, kind="text", text=f"m{n}")
-    first = alice_api.get("/api/rooms/chat/messages").json()
+    first = alice_client.get("/api/rooms/chat/messages").json()
     assert first["count"] == 55
     assert [m["text"] for m in first["items"]] == [f"m{n}" for n in range(50)]
-    second = alice_api.get("/api/rooms/chat/messages?page=2").json()
+    second = alice_client.get("/api/rooms/chat/messages?page=2").json()
     assert [m["text"] for m in second["items"]] == ["m50", "m51", "m52", "m53", "m54"]
 
 
-def test_a_message_reads_as_on_the_socket(alice_api, user, other_user):
+def test_a_message_reads_as_on_the_socket(alice_client, user, other_user):
     """Each message has `from` (the sender), its device, kind, and text or data."""
     room = RoomFactory(owner=user, room_id="chat")
     text = RoomMessage.objects.create(
@@ -321,7 +314,7 @@ def test_a_message_reads_as_on_the_socket(alice_api, user, other_user):
     RoomMessage.objects.create(
         room=room, sender=user, member_id="alice-tab", kind="custom", data={"hand": 1}
     )
-    said, raised = alice_api.get("/api/rooms/chat/messages").json()["items"]
+    said, raised = alice_client.get("/api/rooms/chat/messages").json()["items"]
     assert said["id"] == text.pk
     assert said["from"] == {
         "id": other_user.pk,
@@ -339,12 +332,12 @@ def test_a_message_reads_as_on_the_socket(alice_api, user, other_user):
     assert said["sent_at"] and "sender" not in said
 
 
-def test_a_closed_rooms_history_stays_readable(alice_api, user):
+def test_a_closed_rooms_history_stays_readable(alice_client, user):
     """Closing a room does not take its chat away."""
     room = RoomFactory(owner=user, room_id="chat")
     RoomMessage.objects.create(room=room, sender=user, kind="text", text="bye")
-    assert alice_api.delete("/api/rooms/chat").status_code == 204
-    items = alice_api.get("/api/rooms/chat/messages").json()["items"]
+    assert alice_client.delete("/api/rooms/chat").status_code == 204
+    items = alice_client.get("/api/rooms/chat/messages").json()["items"]
     assert [m["text"] for m in items] == ["bye"]
 
 

@@ -14,12 +14,6 @@ from tests.factories import RoomFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client(client, user):
-    client.force_login(user)
-    return client
-
-
 def row_of(html: str, room_id: str) -> str:
     """The list item of one room."""
     found = re.search(rf'<li [^>]*data-room-id="{room_id}".*?</li>', html, re.S)
