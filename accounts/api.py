@@ -8,7 +8,7 @@ from ninja.security import HttpBearer, django_auth
 
 from accounts import selectors
 from accounts.usersig import InvalidUserSig, usersig_issue, usersig_verify
-from config.api import ApiError
+from config.errors import ApiError
 
 
 class UserSigBearer(HttpBearer):
@@ -34,6 +34,10 @@ class UserOut(Schema):
     display_name: str = Field(description="The user's display name, or username.")
 
     @staticmethod
+    def resolve_username(obj) -> str:
+        return obj.handle
+
+    @staticmethod
     def resolve_display_name(obj) -> str:
         return obj.shown_name
 
@@ -55,10 +59,9 @@ class UserSigOut(Schema):
     expires_at: datetime
 
 
-@router.post("/usersig", response=UserSigOut, auth=django_auth)
-def usersig_create(request, body: UserSigIn | None = None):
-    """A user token (userSig) for the signed-in user, for sockets and bots."""
-    ttl = (body.ttl if body else None) or settings.USERSIG_DEFAULT_TTL
+def usersig_answer(user, ttl: int | None) -> dict:
+    """A fresh token for `user`: the answer of POST /api/usersig and the server API's."""
+    ttl = ttl or settings.USERSIG_DEFAULT_TTL
     if ttl > settings.USERSIG_MAX_TTL:
         raise ApiError(
             422,
@@ -67,10 +70,16 @@ def usersig_create(request, body: UserSigIn | None = None):
         )
     now = datetime.now(UTC)
     return {
-        "user_sig": usersig_issue(user=request.user, ttl=ttl, now=now),
-        "username": request.user.username,
+        "user_sig": usersig_issue(user=user, ttl=ttl, now=now),
+        "username": user.handle,
         "expires_at": now + timedelta(seconds=ttl),
     }
+
+
+@router.post("/usersig", response=UserSigOut, auth=django_auth)
+def usersig_create(request, body: UserSigIn | None = None):
+    """A user token (userSig) for the signed-in user, for sockets and bots."""
+    return usersig_answer(request.user, body.ttl if body else None)
 
 
 class UsersStateQuery(Schema):
@@ -97,7 +106,9 @@ def users_state(request, query: Query[UsersStateQuery]):
         raise ApiError(422, "no_usernames", "Name at least one user.")
     if len(names) > 100:
         raise ApiError(422, "too_many_usernames", "Ask for at most 100 users at once.")
-    states = selectors.users_online_state(usernames=names)
+    states = selectors.users_online_state(
+        handles=names, application_id=request.user.application_id
+    )
     return {
         "users": [
             {"username": n, "state": s} for n, s in states.items() if s is not None

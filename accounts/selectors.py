@@ -22,32 +22,68 @@ def user_online_state(*, user: User) -> OnlineState:
     return "online" if _live_devices().filter(user=user).exists() else "offline"
 
 
-def users_online_state(*, usernames: list[str]) -> dict[str, OnlineState | None]:
-    """Each asked username → its state; None for a name that is not a user."""
+def users_in_namespace(application_id: int | None) -> QuerySet[User]:
+    """Active users of one namespace: Parley's own (None) or one application's."""
+    return User.objects.filter(is_active=True, application_id=application_id)
+
+
+def user_by_handle(*, handle: str, application_id: int | None) -> User | None:
+    """The user called `handle` in a namespace (see User.handle)."""
+    field = "external_id" if application_id else "username"
+    return users_in_namespace(application_id).filter(**{field: handle}).first()
+
+
+def users_by_handle(
+    *, handles: list[str], application_id: int | None
+) -> dict[str, User]:
+    field = "external_id" if application_id else "username"
+    users = users_in_namespace(application_id).filter(**{f"{field}__in": handles})
+    return {user.handle: user for user in users}
+
+
+def users_online_state(
+    *, handles: list[str], application_id: int | None = None
+) -> dict[str, OnlineState | None]:
+    """Each asked name → its state; None for a name that is not a user."""
+    known = users_by_handle(handles=handles, application_id=application_id)
     online = set(
         _live_devices()
-        .filter(user__username__in=usernames)
-        .values_list("user__username", flat=True)
-    )
-    known = set(
-        User.objects.filter(username__in=usernames, is_active=True).values_list(
-            "username", flat=True
-        )
+        .filter(user__in=known.values())
+        .values_list("user_id", flat=True)
     )
     return {
-        name: ("online" if name in online else "offline") if name in known else None
-        for name in usernames
+        name: (
+            ("online" if known[name].pk in online else "offline")
+            if name in known
+            else None
+        )
+        for name in handles
     }
 
 
-def user_list_with_state(*, exclude: User | None = None) -> QuerySet[User]:
-    """Active users, each annotated with `is_online`, online first then by name."""
-    users = User.objects.filter(is_active=True).annotate(
+def user_list_with_state(*, viewer: User | None = None) -> QuerySet[User]:
+    """The people a viewer may call (their namespace, not themselves), each annotated
+    with `is_online`, online first then by name."""
+    users = users_in_namespace(viewer.application_id if viewer else None).annotate(
         is_online=Exists(_live_devices().filter(user=OuterRef("pk")))
     )
-    if exclude is not None:
-        users = users.exclude(pk=exclude.pk)
+    if viewer is not None:
+        users = users.exclude(pk=viewer.pk)
     return users.order_by("-is_online", "username")
+
+
+def live_devices_of(*, users) -> dict[int, list[str]]:
+    """Each user's (pk) connected devices, oldest first; users with none are absent."""
+    devices: dict[int, list[str]] = {}
+    rows = (
+        _live_devices()
+        .filter(user__in=users)
+        .order_by("connected_at")
+        .values_list("user_id", "device_id")
+    )
+    for user_id, device_id in rows:
+        devices.setdefault(user_id, []).append(device_id)
+    return devices
 
 
 def live_device_ids(*, user: User) -> list[str]:

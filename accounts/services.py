@@ -1,14 +1,16 @@
-"""Writes for accounts: device (presence) rows as sockets come and go."""
+"""Writes for accounts: device (presence) rows as sockets come and go, and the
+users applications bring."""
 
+import re
 from datetime import datetime, timedelta
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Device, User
+from accounts.models import EXTERNAL_ID_PATTERN, Application, Device, User
 from accounts.selectors import user_online_state
 from calls.protocol import UserInfo
 
@@ -60,7 +62,33 @@ def presence_sweep(*, now: datetime | None = None) -> list[User]:
     return list(User.objects.filter(pk__in=user_ids))
 
 
-PRESENCE_GROUP = "presence"
+class InvalidExternalId(ValueError):
+    """Not a user id an application may use (EXTERNAL_ID_PATTERN)."""
+
+
+def app_user_get_or_create(*, application: Application, user_id: str) -> User:
+    """The application's user `user_id`, created the first time the app names them."""
+    if not re.fullmatch(EXTERNAL_ID_PATTERN, user_id):
+        raise InvalidExternalId("A user id is 1 to 100 of A-Z a-z 0-9 and _ . @ + -.")
+    lookup = {"application": application, "external_id": user_id}
+    user = User.objects.filter(**lookup).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            user = User(username=f"{application.app_id}:{user_id}", **lookup)
+            user.set_unusable_password()  # app users never use the log-in page
+            user.save()
+            return user
+    except IntegrityError:  # created meanwhile by another request
+        return User.objects.get(**lookup)
+
+
+def presence_group(user: User) -> str:
+    """Presence is shared within a namespace: Parley's own users, or one application's."""
+    if user.application_id:
+        return f"presence.app.{user.application_id}"
+    return "presence"
 
 
 def _presence_event(user: User) -> dict:
@@ -72,6 +100,7 @@ def _presence_event(user: User) -> dict:
 
 
 async def presence_announce(*, user: User) -> None:
-    """Tell every signed-in socket whether `user` is now online or offline."""
+    """Tell every signed-in socket of the user's namespace whether `user` is now
+    online or offline."""
     event = await database_sync_to_async(_presence_event)(user)
-    await get_channel_layer().group_send(PRESENCE_GROUP, event)
+    await get_channel_layer().group_send(presence_group(user), event)

@@ -1,7 +1,13 @@
 """User tokens (userSig): signed JWTs that let a socket or an API call act as a user.
 
-Claims: `iss` (this server's issuer), `sub` (the username), `iat` and `exp`. Signed with
-HS256 under a key derived from SECRET_KEY, so rotating SECRET_KEY revokes every token.
+Parley's own: claims `iss` (this server's issuer), `sub` (the username), `iat` and
+`exp`, signed HS256 under a key derived from SECRET_KEY, so rotating SECRET_KEY
+revokes every token.
+
+An application's own (seed 002: the app backend signs with its private key): `iss`
+is the app id, `sub` the app's user id, `exp` required; signed EdDSA or ES256 with the
+private half of the app's registered public key, or HS256 with its HMAC secret. The
+user is created the first time a token names them.
 """
 
 import hashlib
@@ -11,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from django.conf import settings
 
-from accounts.models import User
+from accounts.models import Application, User
+from accounts.services import InvalidExternalId, app_user_get_or_create
 
 ALGORITHM = "HS256"
 
@@ -46,6 +53,12 @@ def usersig_issue(
 def usersig_verify(token: str) -> User:
     """Return the active user a token names, or raise InvalidUserSig."""
     try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError as exc:
+        raise InvalidUserSig(str(exc)) from exc
+    if issuer != settings.USERSIG_ISSUER:
+        return _app_token_user(token, issuer)
+    try:
         claims = jwt.decode(
             token,
             _signing_key(),
@@ -57,6 +70,35 @@ def usersig_verify(token: str) -> User:
         raise InvalidUserSig(str(exc)) from exc
     user = User.objects.filter(username=claims["sub"], is_active=True).first()
     if user is None:
+        raise InvalidUserSig("no such active user")
+    return user
+
+
+def _app_token_user(token: str, issuer: object) -> User:
+    app = Application.objects.filter(app_id=str(issuer), is_active=True).first()
+    if app is None:
+        raise InvalidUserSig("unknown issuer")
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+        # The key follows from the algorithm the app registered a key for; never the
+        # other way round (no HS256 "signed" with a public key).
+        key = app.token_keys().get(algorithm)
+        if key is None:
+            raise InvalidUserSig(f"the app has no key for {algorithm!r} tokens")
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            issuer=app.app_id,
+            options={"require": ["iss", "sub", "exp"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidUserSig(str(exc)) from exc
+    try:
+        user = app_user_get_or_create(application=app, user_id=str(claims["sub"]))
+    except InvalidExternalId as exc:
+        raise InvalidUserSig(str(exc)) from exc
+    if not user.is_active:
         raise InvalidUserSig("no such active user")
     return user
 

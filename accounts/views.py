@@ -28,7 +28,7 @@ def home(request):
         request,
         "home.html",
         {
-            "people": user_list_with_state(exclude=request.user),
+            "people": user_list_with_state(viewer=request.user),
             "call_strings": call_ui_strings(),
         },
     )

@@ -12,7 +12,7 @@ from accounts.api import USER_AUTH, UserOut
 from accounts.models import User
 from calls.models import Call
 from calls.selectors import calls_of_user_marked
-from config.api import ApiError
+from config.errors import ApiError
 
 router = Router(tags=["calls"])
 

@@ -85,7 +85,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
             task.cancel()
         if self.device_id is not None:
             await self.channel_layer.group_discard(
-                accounts.PRESENCE_GROUP, self.channel_name
+                accounts.presence_group(self.user), self.channel_name
             )
             await self.channel_layer.group_discard(
                 device_group(self.device_id), self.channel_name
@@ -209,7 +209,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         """Pass a frame on to the peer device of the call, marked with its sender."""
         peer = self.peer_device(frame)
         await send_to_device(
-            peer, relayed(call_id=frame.call_id, from_=self.user.username, **fields)
+            peer, relayed(call_id=frame.call_id, from_=self.user.handle, **fields)
         )
 
     def peer_device(self, frame) -> str:
@@ -265,7 +265,9 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
             task.cancel()
         self.user = user
         self.device_id = uuid.uuid4().hex
-        await self.channel_layer.group_add(accounts.PRESENCE_GROUP, self.channel_name)
+        await self.channel_layer.group_add(
+            accounts.presence_group(self.user), self.channel_name
+        )
         await self.channel_layer.group_add(
             device_group(self.device_id), self.channel_name
         )

@@ -302,7 +302,7 @@ class UserInfo(BaseModel):
 
     @classmethod
     def of(cls, user: Any) -> "UserInfo":
-        return cls(id=user.pk, username=user.username, display_name=user.shown_name)
+        return cls(id=user.pk, username=user.handle, display_name=user.shown_name)
 
 
 class IceServer(BaseModel):
@@ -349,6 +349,17 @@ class Presence(ServerFrame):
 
     user: UserInfo
     state: Literal["online", "offline"]
+
+
+@server_frame("push")
+class Push(ServerFrame):
+    """A message from the user's application (server API `POST /api/server/push`,
+    seed 000's server push): `payload` is the base64 text the application sent."""
+
+    payload: str
+    flag: int
+    from_app: str = Field(description="The application's app id.")
+    sent_at: str
 
 
 class PeerInfo(UserInfo):

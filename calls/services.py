@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Device, User
-from accounts.selectors import live_device_ids
+from accounts.selectors import live_device_ids, user_by_handle
+from appserver import events
 from calls import protocol
 from calls import state as machine
 from calls.models import Call, LiveParty
@@ -158,7 +159,9 @@ def _frame(state: CallState, send: machine.Send, users: dict[int, User]):
 def _outcome(call: Call, transition: Transition) -> Outcome:
     """Store a transition of `call` and turn its effects into deliveries."""
     if transition.changed:
+        was = call.state
         _store(call, transition.state)
+        events.call_changed(call, was=was)
     users = {call.caller_id: call.caller, call.callee_id: call.callee}
     deliveries = []
     for send in transition.effects:
@@ -213,7 +216,9 @@ def call_invite(
     when the request itself is wrong (no such user, yourself, already in a call).
     Glare — the callee is ringing the caller right now — answers that call instead.
     """
-    callee = User.objects.filter(username=callee_username, is_active=True).first()
+    callee = user_by_handle(
+        handle=callee_username, application_id=caller.application_id
+    )
     if callee is None:
         return _failed("user_not_found", f"No user named {callee_username!r}.")
     if callee.pk == caller.pk:
@@ -287,6 +292,7 @@ def _invite_once(
         ring_deadline=_dt(state.ring_deadline),
     )
     _store(call, state)
+    events.call_changed(call, was=None)
     if state.live:
         # Always in the same order (by user id), so two invites between the same two
         # people wait for each other instead of deadlocking; the second then sees

@@ -3,6 +3,7 @@
 Every 4xx answers `{"error": "<slug>", "message": "…"}` with a stable slug.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
 from django.http.request import RawPostDataException
 from ninja import NinjaAPI
@@ -11,7 +12,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 api = NinjaAPI(
     title="Parley API",
     version="1",
-    description="Accounts, user tokens, presence, call history and rooms. See docs/protocol.md for the socket protocol.",
+    description="Accounts, user tokens, presence, call history and rooms; and under "
+    "/api/server/ the application server API (X-App-Id + X-App-Key). See "
+    "docs/protocol.md for the socket protocol and docs/server-api.md for the server API.",
     urls_namespace="api",
 )
 
@@ -25,14 +28,6 @@ _STATUS_SLUGS = {
     422: "invalid_request",
     429: "rate_limited",
 }
-
-
-class ApiError(HttpError):
-    """An API failure with its own slug: `raise ApiError(409, "room_taken", "…")`."""
-
-    def __init__(self, status: int, slug: str, message: str):
-        super().__init__(status, message)
-        self.slug = slug
 
 
 def _error(request: HttpRequest, status: int, slug: str, message: str, **extra):
@@ -49,9 +44,11 @@ def on_http_error(request, exc: HttpError):
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return _error(
-        request, 401, "unauthenticated", "Sign in or send a valid user token."
-    )
+    if request.path.startswith("/api/server/"):
+        message = "Send your application's X-App-Id and X-App-Key headers."
+    else:
+        message = "Sign in or send a valid user token."
+    return _error(request, 401, "unauthenticated", message)
 
 
 @api.exception_handler(ValidationError)
@@ -64,6 +61,11 @@ def on_invalid(request, exc: ValidationError):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return _error(request, 404, "not_found", str(exc) or "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    return _error(request, 413, "request_too_large", "The request body is too large.")
 
 
 @api.exception_handler(RawPostDataException)
@@ -80,3 +82,4 @@ def api_not_found(request, path: str = ""):
 api.add_router("/", "accounts.api.router")
 api.add_router("/", "calls.api.router")
 api.add_router("/", "rooms.api.router")
+api.add_router("/", "appserver.api.router")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "calls",
     "rooms",
+    "appserver",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,15 @@ if REDIS_URL:
     CHANNEL_LAYERS = {"default": redis_layer(REDIS_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache holds the server API's rate-limit counters, so every process must share it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -185,6 +195,18 @@ STUN_URLS = env.list("STUN_URLS", default=[])
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env.str("TURN_SECRET", default="")
 TURN_TTL = env.int("TURN_TTL", default=24 * 3600)
+
+# The application server API (/api/server/, docs/server-api.md).
+SERVER_API_RATE = env.int("SERVER_API_RATE", default=100)  # requests/s per application
+PUSH_MAX_BYTES = env.int("PUSH_MAX_BYTES", default=4096)  # decoded payload
+# Webhooks: each process sends due deliveries from a background thread ("thread"), or
+# leaves them to `manage.py send_webhooks` ("off"). Failed deliveries are retried after
+# these delays (seconds), then given up.
+WEBHOOK_SENDER = env.str("WEBHOOK_SENDER", default="thread")
+WEBHOOK_RETRY_DELAYS = env.list(
+    "WEBHOOK_RETRY_DELAYS", cast=float, default=[2, 4, 8, 16, 32]
+)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 
 LOGGING = {
     "version": 1,

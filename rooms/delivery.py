@@ -9,6 +9,7 @@ socket is out of the room (kicked, or the room closed).
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from accounts.models import User
 from calls import protocol
 from calls.delivery import device_group
 from rooms.models import Member
@@ -55,6 +56,34 @@ async def room_send_to_member(
     await get_channel_layer().group_send(
         device_group(member_id), _event(frame, room_id, effect, None)
     )
+
+
+async def room_announce_left(room_id: str, member_id: str, reason: str) -> None:
+    """The others in the room hear a member is out (`left`, `kicked`, …)."""
+    await room_broadcast(
+        room_id,
+        protocol.RoomMemberLeft(room_id=room_id, member_id=member_id, reason=reason),
+        effect={"kind": "left", "member_id": member_id},
+        except_member=member_id,
+    )
+
+
+async def room_announce_kicked(room_id: str, member_id: str, *, by: User) -> None:
+    """The kicked member hears it and is out; the others hear it left."""
+    await room_send_to_member(
+        room_id,
+        member_id,
+        protocol.RoomKicked(room_id=room_id, by=protocol.UserInfo.of(by)),
+        effect={"kind": "out"},
+    )
+    await room_announce_left(room_id, member_id, "kicked")
+
+
+async def room_announce_muted(room_id: str, members: list[Member], *, by: User):
+    """Each muted member hears who turned their microphone off."""
+    frame = protocol.RoomMuted(room_id=room_id, by=protocol.UserInfo.of(by))
+    for member in members:
+        await room_send_to_member(room_id, member.member_id, frame)
 
 
 async def room_announce_closed(room_id: str, members: list[Member]) -> None:

@@ -11,6 +11,9 @@ from calls import protocol
 from rooms import services
 from rooms.delivery import (
     room_announce_closed,
+    room_announce_kicked,
+    room_announce_left,
+    room_announce_muted,
     room_broadcast,
     room_group,
     room_send_to_member,
@@ -87,7 +90,7 @@ class RoomHandlers:
             frame, services.room_leave, room_id=frame.room_id, device_id=self.device_id
         )
         await self.out_of_room(frame.room_id)
-        await self.announce_left(frame.room_id, self.device_id, "left")
+        await room_announce_left(frame.room_id, self.device_id, "left")
 
     async def on_room_signal(self, frame: protocol.RoomSignal) -> None:
         others = self.rooms.get(frame.room_id)
@@ -165,27 +168,22 @@ class RoomHandlers:
             by=self.user,
             member_id=frame.member_id,
         )
-        by = protocol.UserInfo.of(self.user)
-        await room_send_to_member(
-            frame.room_id,
-            member.member_id,
-            protocol.RoomKicked(room_id=frame.room_id, by=by),
-            effect={"kind": "out"},
-        )
-        await self.announce_left(frame.room_id, member.member_id, "kicked")
+        await room_announce_kicked(frame.room_id, member.member_id, by=self.user)
 
     async def on_room_mute_all(self, frame: protocol.RoomMuteAll) -> None:
         muted = await self.room_service(
             frame, services.room_mute_all, room_id=frame.room_id, by=self.user
         )
-        muted_frame = protocol.RoomMuted(
-            room_id=frame.room_id, by=protocol.UserInfo.of(self.user)
-        )
-        for member in muted:  # not the owner's own devices: they are not muted
-            await room_send_to_member(frame.room_id, member.member_id, muted_frame)
+        # Not the owner's own devices: they are not muted.
+        await room_announce_muted(frame.room_id, muted, by=self.user)
 
     async def on_room_close(self, frame: protocol.RoomClose) -> None:
-        room = await self.room_service(frame, services.room_open, room_id=frame.room_id)
+        room = await self.room_service(
+            frame,
+            services.room_open,
+            room_id=frame.room_id,
+            application_id=self.user.application_id,
+        )
         members = await self.room_service(
             frame, services.room_close, room=room, by=self.user
         )
@@ -197,16 +195,6 @@ class RoomHandlers:
         self.rooms.pop(room_id, None)
         await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
 
-    async def announce_left(self, room_id: str, member_id: str, reason: str) -> None:
-        await room_broadcast(
-            room_id,
-            protocol.RoomMemberLeft(
-                room_id=room_id, member_id=member_id, reason=reason
-            ),
-            effect={"kind": "left", "member_id": member_id},
-            except_member=member_id,
-        )
-
     async def forget_rooms(self) -> None:
         """This socket is closing: out of every room group it joined."""
         for room_id in list(self.rooms):
@@ -215,7 +203,7 @@ class RoomHandlers:
     async def leave_all_rooms(self, members) -> None:
         """Members gone with their socket (closed, or its process died)."""
         for member in members:
-            await self.announce_left(
+            await room_announce_left(
                 member.room.room_id, member.member_id, "disconnected"
             )
 

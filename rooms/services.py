@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from accounts.models import Device, User
+from appserver import events
 from rooms.models import ROOM_ID_PATTERN, Member, Room, RoomMessage, validate_info
+from rooms.selectors import rooms_of
 
 MAX_TEXT = 2000
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -85,6 +87,7 @@ def room_create(
     try:
         with transaction.atomic():
             room.save()
+            events.room_changed(room, event="room.started")
     except IntegrityError:
         raise RoomError(
             "room_taken", f"The room id {room.room_id!r} is taken."
@@ -131,11 +134,13 @@ def room_close(*, room: Room, by: User | None = None) -> list[Member]:
     if by is not None:
         _require_owner(room, by)
     with transaction.atomic():
-        members = list(room.members.select_related("user"))
+        members = list(room.members.select_related("user", "room"))
         room.members.all().delete()
+        events.members_left(members, reason="closed")
         if room.closed_at is None:
             room.closed_at = timezone.now()
             room.save(update_fields=["closed_at"])
+            events.room_changed(room, event="room.finished")
     return members
 
 
@@ -151,19 +156,27 @@ def rooms_close_idle(*, now=None) -> list[Room]:
         closed_at__isnull=True, last_active_at__lt=limit
     ).exclude(members__isnull=False)
     closed = list(idle)
-    # The same conditions again in the write: someone who entered meanwhile keeps it.
-    idle.filter(pk__in=[r.pk for r in closed]).update(closed_at=now or timezone.now())
-    return [
-        r
-        for r in Room.objects.filter(
-            pk__in=[r.pk for r in closed], closed_at__isnull=False
+    with transaction.atomic():
+        # The same conditions again in the write: someone who entered meanwhile keeps it.
+        idle.filter(pk__in=[r.pk for r in closed]).update(
+            closed_at=now or timezone.now()
         )
-    ]
+        rooms = list(
+            Room.objects.select_related("owner").filter(
+                pk__in=[r.pk for r in closed], closed_at__isnull=False
+            )
+        )
+        for room in rooms:
+            events.room_changed(room, event="room.finished")
+    return rooms
 
 
-def room_open(*, room_id: str) -> Room:
-    """The room, if it exists and is open (closing it first if it sat idle too long)."""
-    room = Room.objects.select_related("owner").filter(room_id=room_id).first()
+def room_open(*, room_id: str, application_id: int | None = None) -> Room:
+    """The room, if it exists in the namespace and is open (closing it first if it sat
+    idle too long)."""
+    room = (
+        rooms_of(application_id).select_related("owner").filter(room_id=room_id).first()
+    )
     if room is None:
         raise RoomError("room_not_found", f"No room {room_id!r}.")
     if _idle(room):
@@ -179,7 +192,7 @@ def room_join(
     """`device_id` of `user` enters the room. Returns the room, the member, everyone
     in it (the member included), and whether the member is new (not a repeat join)."""
     with transaction.atomic():
-        room = room_open(room_id=room_id)
+        room = room_open(room_id=room_id, application_id=user.application_id)
         room = Room.objects.select_for_update().select_related("owner").get(pk=room.pk)
         if room.password and not check_password(password, room.password):
             raise RoomError("wrong_password", "Wrong room password.")
@@ -189,6 +202,7 @@ def room_join(
             if room.members.count() >= room.member_cap:
                 raise RoomError("room_full", "This room is full.")
             member = Member.objects.create(room=room, user=user, member_id=device_id)
+            events.member_joined(member)
         room.last_active_at = timezone.now()
         room.save(update_fields=["last_active_at"])
         members = list(room.members.select_related("user"))
@@ -203,37 +217,39 @@ def _member(room_id: str, member_id: str) -> Member | None:
     )
 
 
-def _touch(members: list[Member]) -> None:
-    """Someone left these rooms: they were in use until now (for the idle clock)."""
-    Room.objects.filter(pk__in={m.room_id for m in members}).update(
-        last_active_at=timezone.now()
-    )
+def _gone(members: list[Member], *, reason: str) -> None:
+    """These members are out of their rooms, which were in use until now (for the
+    idle clock)."""
+    with transaction.atomic():
+        Member.objects.filter(pk__in=[m.pk for m in members]).delete()
+        Room.objects.filter(pk__in={m.room_id for m in members}).update(
+            last_active_at=timezone.now()
+        )
+        events.members_left(members, reason=reason)
 
 
 def room_leave(*, room_id: str, device_id: str) -> Member:
     member = _member(room_id, device_id)
     if member is None:
         raise RoomError("not_in_room", "This device is not in that room.")
-    member.delete()
-    _touch([member])
+    _gone([member], reason="left")
     return member
 
 
 def room_kick(*, room_id: str, by: User, member_id: str) -> Member:
-    room = room_open(room_id=room_id)
+    room = room_open(room_id=room_id, application_id=by.application_id)
     _require_owner(room, by)
     member = _member(room_id, member_id)
     if member is None:
         raise RoomError("member_not_found", "No such member in this room.")
-    member.delete()
-    _touch([member])
+    _gone([member], reason="kicked")
     return member
 
 
 def room_mute_all(*, room_id: str, by: User) -> list[Member]:
     """Every other member's microphone goes off (each may turn their own on again;
     nobody can turn someone else's on)."""
-    room = room_open(room_id=room_id)
+    room = room_open(room_id=room_id, application_id=by.application_id)
     _require_owner(room, by)
     others = room.members.exclude(user=by)
     others.update(audio=False)
@@ -281,8 +297,7 @@ def rooms_leave_device(*, device_id: str) -> list[Member]:
     members = list(
         Member.objects.select_related("user", "room").filter(member_id=device_id)
     )
-    Member.objects.filter(pk__in=[m.pk for m in members]).delete()
-    _touch(members)
+    _gone(members, reason="disconnected")
     return members
 
 
@@ -292,6 +307,5 @@ def rooms_reap_orphans() -> list[Member]:
     stale = list(
         Member.objects.select_related("user", "room").exclude(member_id__in=live)
     )
-    Member.objects.filter(pk__in=[m.pk for m in stale]).delete()
-    _touch(stale)
+    _gone(stale, reason="disconnected")
     return stale

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rooms import services
-from rooms.models import ROOM_ID_PATTERN, Room
-from rooms.selectors import room_messages, rooms_open
+from rooms.models import ROOM_ID_PATTERN
+from rooms.selectors import room_messages, rooms_of, rooms_open
 from rooms.strings import room_ui_strings
 
 
@@ -80,7 +80,9 @@ def room_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def room_detail(request, room_id: str):
     """The room: its video grid, chat with history, and the owner's controls."""
-    room = get_object_or_404(Room.objects.select_related("owner"), room_id=room_id)
+    room = get_object_or_404(
+        rooms_of(request.user.application_id).select_related("owner"), room_id=room_id
+    )
     history = list(room_messages(room=room).order_by("-sent_at", "-pk")[:50])[::-1]
     return render(
         request,

@@ -32,6 +32,13 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.path.is_relative_to(BROWSER_TESTS))
 
 
+@pytest.fixture(autouse=True)
+def _no_webhook_sender_thread(settings):
+    # Tests send due webhooks themselves (webhooks_send_due); a background sender in
+    # the test process would race them. Daphne processes the tests start keep theirs.
+    settings.WEBHOOK_SENDER = "off"
+
+
 @pytest.fixture
 def user(db):
     return UserFactory(username="alice", display_name="Alice")

@@ -4,7 +4,7 @@ import factory
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Application, User
 from calls.models import Call
 from rooms.models import Room
 
@@ -82,3 +82,26 @@ class RoomFactory(factory.django.DjangoModelFactory):
                 )
             )
         )
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """An application with an API key; the key itself is on `.api_key` (tests only:
+    the real one is shown once and never stored)."""
+
+    class Meta:
+        model = Application
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"App {n}")
+    owner = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def api_key(app, create, extracted, **kwargs):
+        app.api_key = app.set_new_key()
+        if create:
+            app.save(update_fields=["key_digest", "key_hint"])
+
+
+def app_headers(app: Application) -> dict[str, str]:
+    """The server API's credentials, as Django test client headers."""
+    return {"X-App-Id": app.app_id, "X-App-Key": app.api_key}

@@ -132,6 +132,10 @@ export const SPEC = Object.freeze({
       required: ["state", "user"],
       optional: [],
     },
+    push: {
+      required: ["flag", "from_app", "payload", "sent_at"],
+      optional: [],
+    },
     "room.closed": {
       required: ["room_id"],
       optional: [],

@@ -20,15 +20,15 @@ pytestmark = pytest.mark.django_db
 
 def test_a_user_with_a_device_is_online_until_it_disconnects(user):
     device_connect(user=user, device_id="d1", channel_name="c1")
-    assert users_online_state(usernames=["alice"]) == {"alice": "online"}
+    assert users_online_state(handles=["alice"]) == {"alice": "online"}
     device_disconnect(device_id="d1")
-    assert users_online_state(usernames=["alice"]) == {"alice": "offline"}
+    assert users_online_state(handles=["alice"]) == {"alice": "offline"}
 
 
 def test_a_stale_device_counts_as_offline_before_any_sweep(user, settings):
     device_connect(user=user, device_id="d1", channel_name="c1")
     Device.objects.update(last_seen=timezone.now() - timedelta(seconds=91))
-    assert users_online_state(usernames=["alice"]) == {"alice": "offline"}
+    assert users_online_state(handles=["alice"]) == {"alice": "offline"}
 
 
 def test_the_sweep_removes_only_stale_devices(user, other_user):
