@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Application, Device, User
@@ -57,6 +58,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "created_at",
     )
     actions = ["rotate_key"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         # The app id is what its backend and its tokens carry: fixed once made.

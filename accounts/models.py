@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
@@ -127,7 +128,7 @@ class Application(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="applications_owned",
-        verbose_name=_("owner"),
+        verbose_name=pgettext_lazy("application", "owner"),
     )
     # Only a digest of the API key is kept; the key itself is shown once.
     key_digest = models.CharField(_("API key digest"), max_length=64, editable=False)

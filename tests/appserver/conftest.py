@@ -6,8 +6,8 @@ from django.test import Client
 
 from accounts.services import app_user_get_or_create
 from accounts.usersig import usersig_issue
-from tests.factories import ApplicationFactory, app_headers
 from tests.appserver.receiver import WebhookReceiver
+from tests.factories import ApplicationFactory, app_headers
 from tests.sockets import ORIGIN, bearer
 
 

@@ -12,6 +12,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int
+    at: float  # time.monotonic() when it arrived
 
 
 class WebhookReceiver:
@@ -30,7 +31,13 @@ class WebhookReceiver:
                 with receiver._lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     receiver.received.append(
-                        Received(self.path, dict(self.headers), body, status)
+                        Received(
+                            self.path,
+                            dict(self.headers),
+                            body,
+                            status,
+                            time.monotonic(),
+                        )
                     )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

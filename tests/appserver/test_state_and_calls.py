@@ -50,7 +50,7 @@ async def test_state_goes_online_ringing_in_call_offline(app_socket, async_serve
     }
     await bob.send_frame({"type": "call.accept", "call_id": call_id})
     await alice.frame_of("call.started")
-    code, body = await async_server_api("post", STATE, {"users": ["bob"]})
+    _, body = await async_server_api("post", STATE, {"users": ["bob"]})
     assert body[0]["state"] == "in_call" and body[0]["call_id"] == call_id
 
     await alice.disconnect()
