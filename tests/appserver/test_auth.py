@@ -107,3 +107,28 @@ def test_the_server_api_is_in_the_openapi_page():
         assert path in paths, path
     schemes = spec["components"]["securitySchemes"]
     assert any(s.get("name") == "X-App-Key" for s in schemes.values())
+
+
+def test_a_body_that_is_not_json_is_a_clear_4xx():
+    app = ApplicationFactory()
+    answer = Client().post(
+        STATE, "{not json", content_type="application/json", headers=app_headers(app)
+    )
+    assert error_of(answer) == (400, "bad_request")
+
+
+def test_an_oversize_body_is_413(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    app = ApplicationFactory()
+    answer = post(
+        "/api/server/push",
+        {"users": ["a"], "payload": "QUFB" * 1000},
+        **app_headers(app),
+    )
+    assert error_of(answer) == (413, "request_too_large")
+
+
+def test_an_unknown_server_path_answers_json_404():
+    app = ApplicationFactory()
+    answer = post("/api/server/nothing-here", {}, **app_headers(app))
+    assert error_of(answer) == (404, "not_found")
