@@ -13,6 +13,7 @@ import functools
 import math
 import time
 from array import array
+from collections.abc import Sequence
 from pathlib import Path
 
 import av
@@ -120,35 +121,44 @@ def _yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return rgb_to_yuv(rgb)
 
 
+def marker_points() -> list[tuple[float, float]]:
+    """Where the marker is read, as fractions of the width and height (so at any size
+    the picture is decoded to): the bars' centres, then the counter's blocks."""
+    bars = [((i + 0.5) / len(PATTERN_BARS), BARS_ROW) for i in range(len(PATTERN_BARS))]
+    bits = [((i + 0.5) / COUNTER_BITS, COUNTER_ROW) for i in range(COUNTER_BITS)]
+    return bars + bits
+
+
+def decode_marker(colours: Sequence[Sequence[int]]) -> int | None:
+    """The frame counter from the RGB colours seen at `marker_points()`, or None if
+    this is not the pattern (a bar's colour is off by more than COLOUR_TOLERANCE)."""
+    bars, bits = colours[: len(PATTERN_BARS)], colours[len(PATTERN_BARS) :]
+    if not all(map(matches, bars, PATTERN_BARS)):
+        return None
+    counter = 0
+    for colour in bits:
+        counter = counter << 1 | (sum(colour) > 3 * 128)
+    return counter
+
+
 def read_marker(frame: VideoFrame) -> int | None:
-    """The frame counter of a decoded pattern frame, or None if it is not the pattern
-    (a bar's colour is off by more than COLOUR_TOLERANCE)."""
+    """The frame counter of a decoded pattern frame, or None if it is not the pattern."""
     if frame.format.name != "yuv420p":
         frame = frame.reformat(format="yuv420p")
     planes = [bytes(p) for p in frame.planes]
     lines = [p.line_size for p in frame.planes]
-    width, height = frame.width, frame.height
 
-    def rgb(x: int, y: int) -> tuple[int, int, int]:
+    def rgb(fx: float, fy: float) -> tuple[int, int, int]:
+        x, y = int(fx * frame.width), int(fy * frame.height)
         luma = planes[0][y * lines[0] + x]
         u = planes[1][(y // 2) * lines[1] + x // 2]
         v = planes[2][(y // 2) * lines[2] + x // 2]
         return yuv_to_rgb(luma, u, v)
 
-    bars_y = int(height * BARS_ROW)
-    for index, expected in enumerate(PATTERN_BARS):
-        x = int((index + 0.5) * width / len(PATTERN_BARS))
-        if not matches(rgb(x, bars_y), expected):
-            return None
-    counter_y = int(height * COUNTER_ROW)
-    counter = 0
-    for bit in range(COUNTER_BITS):
-        x = int((bit + 0.5) * width / COUNTER_BITS)
-        counter = counter << 1 | (sum(rgb(x, counter_y)) > 3 * 128)
-    return counter
+    return decode_marker([rgb(fx, fy) for fx, fy in marker_points()])
 
 
-def matches(seen: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+def matches(seen: Sequence[int], expected: Sequence[int]) -> bool:
     return all(
         abs(a - b) <= COLOUR_TOLERANCE for a, b in zip(seen, expected, strict=True)
     )

@@ -80,17 +80,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_daphne(**env_overrides: str):
-    """A daphne process serving the app on a free port of 127.0.0.1; (url, process)."""
-    port = _free_port()
-    env = {
+def app_env(**overrides: str) -> dict[str, str]:
+    """The environment of a process of the app (daphne, a management command) that
+    works on the test database."""
+    return {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": _database_url(),
         "DEBUG": "1",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
-        **env_overrides,
+        **overrides,
     }
+
+
+def start_daphne(port: int | None = None, **env_overrides: str):
+    """A daphne process serving the app on 127.0.0.1 (on a free port unless given);
+    (url, process)."""
+    port = port or _free_port()
+    env = app_env(**env_overrides)
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
         cwd=ROOT,
