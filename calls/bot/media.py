@@ -403,7 +403,9 @@ class Recorder:
                 self.audio_pts += frame.samples
                 self._mux(self.audio.encode(frame))
         finally:
-            frame.pts, frame.time_base = pts, time_base
+            frame.pts = pts
+            if time_base is not None:  # PyAV cannot set it back to None
+                frame.time_base = time_base
 
     def close(self) -> None:
         """Flush the encoders and finish the file (an MP4 is unplayable without)."""

@@ -55,10 +55,11 @@ class BotProcess:
     def output(self) -> str:
         return self.log.read_text()
 
-    def wait_for(self, text: str, timeout: float = 20) -> None:
+    def wait_for(self, text: str, timeout: float = 20, count: int = 1) -> None:
+        """Poll the log until `text` is in it (`count` times)."""
         deadline = time.monotonic() + timeout
-        while text not in self.output:
-            assert self.proc.poll() is None or text in self.output, (
+        while self.output.count(text) < count:
+            assert self.proc.poll() is None, (
                 f"the bot exited ({self.proc.returncode}) before {text!r}:\n"
                 + self.output
             )
