@@ -234,7 +234,16 @@ class BotSession:
             return  # one call at a time; the server says busy to everyone else
         log.info("answering %s (call %s)", caller, frame.call_id)
         self.call_id = frame.call_id
-        self.spawn(self.request(protocol.CallAccept, call_id=frame.call_id))
+        self.spawn(self.accept_call(frame.call_id))
+
+    async def accept_call(self, call_id: str) -> None:
+        try:
+            await self.request(protocol.CallAccept, call_id=call_id)
+        except Refused as exc:
+            # Cancelled or answered elsewhere meanwhile: wait for the next call.
+            log.info("could not answer call %s: %s", call_id, exc.message)
+            if self.call_id == call_id and not self.call_started:
+                self.call_id = None
 
     async def on_call_started(self, frame: protocol.CallStarted) -> None:
         """The call is answered, or a reconnection resumes it: a new connection."""
@@ -291,8 +300,8 @@ class BotSession:
                 self.finish("the call connected but no media arrived")
             else:
                 self.finish()
-        elif self.options.once:
-            self.finish(None if received else "no media arrived")
+        elif self.options.once and started:
+            self.finish(None if received else "the call connected but no media arrived")
 
     async def hang_up(self) -> None:
         if self.call_id is not None:
