@@ -21,6 +21,9 @@ from tests.sockets import ORIGIN, Socket, bearer
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
 
+# The browser fixtures (daphne, Chromium, sign_in), for tests/browser and tests/bot.
+pytest_plugins = ["tests.browser.harness"]
+
 
 def pytest_collection_modifyitems(items):
     """Mark the browser tests and run them, and every other test marked `browser`

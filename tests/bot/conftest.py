@@ -13,16 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from calls.bot.media import decode_marker, marker_points
-from tests.browser.conftest import (  # noqa: F401 - fixtures for the bot's tests
-    ROOT,
-    _orm_beside_playwright,
-    app_env,
-    browser,
-    daphne_servers,
-    live_server_url,
-    loopback_only,
-    sign_in,
-)
+from tests.browser.harness import ROOT, app_env
 from tests.factories import UserFactory
 
 STATS_LINE = re.compile(r"(final stats|stats) (\S+) (\{.*\})$")

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.usersig import usersig_issue
-from tests.browser.conftest import start_daphne, stop_daphne
+from tests.browser.harness import start_daphne, stop_daphne
 
 
 def callbot_error(*args: str) -> str:

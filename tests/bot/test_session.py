@@ -9,7 +9,7 @@ from calls import protocol
 from calls.bot.peer import allow_loopback_ice, rtc_configuration
 from calls.bot.session import BACKOFF_MAX, allowed_media, backoff_delay
 from calls.bot.transport import socket_url
-from tests.browser.conftest import start_daphne, stop_daphne
+from tests.browser.harness import start_daphne, stop_daphne
 
 
 def test_server_frames_read_back_through_the_protocol_module():

@@ -1,6 +1,8 @@
 """Browser harness: the app served by a real daphne process, driven by Debian's Chromium.
 
-These tests must run inside a loopback-only network namespace (`make test` does that):
+A plugin of tests/conftest.py, so that the browser tests and the bot's tests share one
+session-wide browser (two Playwright instances cannot run in one thread). Tests that
+use it must run inside a loopback-only network namespace (`make test` does that):
 WebRTC gathers candidates on every interface, and test traffic may only use loopback.
 """
 
@@ -39,10 +41,12 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls
-    # these tests make between browser steps are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def _orm_beside_playwright(request, monkeypatch):
+    # Playwright's sync API keeps an event loop running in this thread once a browser
+    # test has started it; the ORM calls these tests make between browser steps are
+    # still plain synchronous code. Only for `browser` tests, which run last.
+    if request.node.get_closest_marker("browser"):
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
