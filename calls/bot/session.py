@@ -136,8 +136,15 @@ class BotSession:
                     log.warning("ignoring a frame the bot cannot read: %s", exc)
                     continue
                 handler = self.handlers.get(frame.TYPE) if frame else None
-                if handler is not None:
+                if handler is None:
+                    continue
+                try:
                     await handler(frame)
+                except TransportClosed:
+                    raise
+                except Exception:
+                    # One frame the bot mishandles must not end a call that works.
+                    log.exception("handling %s failed", frame.TYPE)
         finally:
             self.transport = None
             for future in self.pending.values():
@@ -454,7 +461,10 @@ def signal_of(frame: protocol.SignalRelay) -> Signal:
 
 
 async def run_bot(
-    options: BotOptions, connect: Callable[[], Transport], *, stop_on_signals=True
+    options: BotOptions,
+    connect: Callable[[], Transport],
+    *,
+    stop_on_signals: bool = True,
 ) -> Outcome:
     """Run the bot until its call or room ends, Ctrl-C, or a fatal error (BotError).
 

@@ -86,6 +86,23 @@ def test_bot_to_bot_echo_and_recording(live_server_url, people, callbot, tmp_pat
     assert read_marker(frames[-1]) is not None  # the recording holds the pattern
 
 
+def test_the_bot_answers_only_the_named_users(live_server_url, people, callbot):
+    bob = callbot("bob", "--answer", "--from", "carol", "--once")
+    bob.wait_for("waiting for calls from carol")
+    alice = callbot("alice", "--call", "bob")
+    assert alice.finish() == 1
+    assert "CommandError: the call ended without an answer: reject" in alice.output
+    assert "rejecting a call from alice" in bob.output
+    # Carol's audio call is answered: sound both ways, and no video either way.
+    carol = callbot("carol", "--call", "bob", "--audio-only", "--duration", "2")
+    assert carol.finish() == 0
+    assert bob.finish() == 0
+    bob_final, carol_final = only(bob.stats(final=True)), only(carol.stats(final=True))
+    assert bob_final["audio_frames_in"] > 0 < carol_final["audio_frames_in"]
+    assert bob_final["video_frames_out"] == 0 == carol_final["video_frames_out"]
+    assert bob_final["video_frames_in"] == 0 == carol_final["video_frames_in"]
+
+
 def test_the_bot_sends_a_media_file(live_server_url, people, callbot, tmp_path):
     """--media file:PATH: the recording of one call is the media of the next."""
     first = tmp_path / "first"
