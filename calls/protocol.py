@@ -99,7 +99,9 @@ class ClientFrame(Frame):
 
 
 class ServerFrame(Frame):
-    pass
+    # `from` is a Python keyword: the models call it `from_`, the wire `from`, and
+    # Python clients (the bot) parse the wire form back (`parse_server_frame`).
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
 
 
 CLIENT_FRAMES: dict[str, type[ClientFrame]] = {}
@@ -414,7 +416,7 @@ class CallEnded(ServerFrame):
 class SignalRelay(ServerFrame):
     """A signal passed on, with its sender (`from`)."""
 
-    from_: str = Field(serialization_alias="from")
+    from_: str = Field(alias="from")
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
 
@@ -427,7 +429,7 @@ class CallSignalRelay(SignalRelay):
 @server_frame("call.media")
 class CallMediaRelay(ServerFrame):
     call_id: str
-    from_: str = Field(serialization_alias="from")
+    from_: str = Field(alias="from")
     audio: bool
     video: bool
 
@@ -492,7 +494,7 @@ class RoomMessageOut(ServerFrame):
 
     room_id: str
     id: int
-    from_: UserInfo = Field(serialization_alias="from")
+    from_: UserInfo = Field(alias="from")
     member_id: str
     kind: Literal["text", "custom"]
     text: str | None = None
@@ -581,10 +583,34 @@ def peek_req(raw: str | bytes | None) -> str | None:
     return req if isinstance(req, str) and len(req) <= MAX_REQ_LENGTH else None
 
 
-def encode(frame: ServerFrame) -> str:
-    """Serialise a server frame to the JSON text sent on the socket."""
+def encode(frame: Frame) -> str:
+    """Serialise a frame to the JSON text sent on the socket (server frames by the
+    server; client frames by Python clients such as the bot)."""
     body = frame.model_dump(mode="json", exclude_none=True, by_alias=True)
     return json.dumps({"type": frame.TYPE, **body}, separators=(",", ":"))
+
+
+def parse_server_frame(raw: str | bytes) -> ServerFrame | None:
+    """Turn a received server frame into its model, for clients written in Python (the
+    bot). None for a frame type this version does not know (a newer server may add
+    some); ProtocolError for text that is not a valid frame."""
+    if not isinstance(raw, str):
+        raise ProtocolError("bad_frame", "Binary frames are not supported.")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ProtocolError("bad_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ProtocolError("bad_frame", "A frame must be an object with a `type`.")
+    model = SERVER_FRAMES.get(data["type"])
+    if model is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError(
+            "invalid_field", f"Bad {data['type']} frame: {exc.errors()[0]['msg']}."
+        ) from None
 
 
 def error_frame(error: ProtocolError) -> Error:

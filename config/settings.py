@@ -195,6 +195,9 @@ STUN_URLS = env.list("STUN_URLS", default=[])
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env.str("TURN_SECRET", default="")
 TURN_TTL = env.int("TURN_TTL", default=24 * 3600)
+# Test/dev only: the call bot (`manage.py callbot`) also gathers a 127.0.0.1 ICE
+# candidate, for a loopback-only network namespace. Never on in a deployment.
+CALLBOT_LOOPBACK_ICE = env.bool("CALLBOT_LOOPBACK_ICE", default=False)
 
 # The application server API (/api/server/, docs/server-api.md).
 SERVER_API_RATE = env.int("SERVER_API_RATE", default=100)  # requests/s per application

@@ -21,15 +21,19 @@ from tests.sockets import ORIGIN, Socket, bearer
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
 
+# The browser fixtures (daphne, Chromium, sign_in), for tests/browser and tests/bot.
+pytest_plugins = ["tests.browser.harness"]
+
 
 def pytest_collection_modifyitems(items):
-    """Mark the browser tests and run them last: Playwright's sync API keeps an event
-    loop running in the main thread for as long as the browser is open, which the
-    async consumer tests cannot share."""
+    """Mark the browser tests and run them, and every other test marked `browser`
+    (the bot's), last: Playwright's sync API keeps an event loop running in the main
+    thread for as long as the browser is open, which the async consumer tests cannot
+    share."""
     for item in items:
         if item.path.is_relative_to(BROWSER_TESTS):
             item.add_marker(pytest.mark.browser)
-    items.sort(key=lambda item: item.path.is_relative_to(BROWSER_TESTS))
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 
 from appserver.webhooks import webhook_verify
 from tests.appserver.keys import app_token, key_pair
-from tests.browser.conftest import start_daphne, stop_daphne
+from tests.browser.harness import start_daphne, stop_daphne
 from tests.factories import ApplicationFactory
 
 

@@ -1,6 +1,8 @@
 """Browser harness: the app served by a real daphne process, driven by Debian's Chromium.
 
-These tests must run inside a loopback-only network namespace (`make test` does that):
+A plugin of tests/conftest.py, so that the browser tests and the bot's tests share one
+session-wide browser (two Playwright instances cannot run in one thread). Tests that
+use it must run inside a loopback-only network namespace (`make test` does that):
 WebRTC gathers candidates on every interface, and test traffic may only use loopback.
 """
 
@@ -39,10 +41,12 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls
-    # these tests make between browser steps are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def _orm_beside_playwright(request, monkeypatch):
+    # Playwright's sync API keeps an event loop running in this thread once a browser
+    # test has started it; the ORM calls these tests make between browser steps are
+    # still plain synchronous code. Only for `browser` tests, which run last.
+    if request.node.get_closest_marker("browser"):
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
@@ -80,17 +84,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_daphne(**env_overrides: str):
-    """A daphne process serving the app on a free port of 127.0.0.1; (url, process)."""
-    port = _free_port()
-    env = {
+def app_env(**overrides: str) -> dict[str, str]:
+    """The environment of a process of the app (daphne, a management command) that
+    works on the test database."""
+    return {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": _database_url(),
         "DEBUG": "1",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
-        **env_overrides,
+        **overrides,
     }
+
+
+def start_daphne(port: int | None = None, **env_overrides: str):
+    """A daphne process serving the app on 127.0.0.1 (on a free port unless given);
+    (url, process)."""
+    port = port or _free_port()
+    env = app_env(**env_overrides)
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
         cwd=ROOT,

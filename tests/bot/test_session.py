@@ -1,0 +1,112 @@
+"""The bot's signalling side: the protocol it reads through calls.protocol, URLs,
+roles and media of a call, backoff, loopback ICE, and reconnection to a restarted
+server."""
+
+import aioice.ice
+import pytest
+
+from calls import protocol
+from calls.bot.peer import allow_loopback_ice, rtc_configuration
+from calls.bot.session import BACKOFF_MAX, allowed_media, backoff_delay
+from calls.bot.transport import socket_url
+from tests.browser.harness import start_daphne, stop_daphne
+
+
+def test_server_frames_read_back_through_the_protocol_module():
+    relay = protocol.CallSignalRelay(
+        call_id="c1",
+        from_="alice",
+        candidate=protocol.IceCandidate(
+            candidate="candidate:1 1 udp 1 1.2.3.4 5 typ host"
+        ),
+    )
+    text = protocol.encode(relay)
+    assert '"from":"alice"' in text
+    parsed = protocol.parse_server_frame(text)
+    assert parsed == relay
+    assert protocol.parse_server_frame('{"type":"not.yet.invented"}') is None
+    for bad in ("nope", "[]", '{"type":"call.ended"}', b"{}"):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.parse_server_frame(bad)
+
+
+def test_the_bot_writes_client_frames_the_server_accepts():
+    frame = protocol.RoomSignal.model_validate(
+        {"room_id": "r", "to": "m", "description": {"type": "offer", "sdp": "v=0"}}
+    )
+    assert protocol.parse_client_frame(protocol.encode(frame)) == frame
+
+
+@pytest.mark.parametrize(
+    ("given", "url"),
+    [
+        ("http://127.0.0.1:8000", "ws://127.0.0.1:8000/ws/"),
+        ("https://call.example.com/", "wss://call.example.com/ws/"),
+        ("https://example.com/parley", "wss://example.com/parley/ws/"),
+        ("ws://127.0.0.1:8000/ws/", "ws://127.0.0.1:8000/ws/"),
+    ],
+)
+def test_socket_url(given, url):
+    assert socket_url(given) == url
+
+
+def test_what_each_side_of_a_call_sends():
+    assert allowed_media("caller", "video", 0) == {"audio", "video"}
+    assert allowed_media("callee", "audio", 0) == {"audio"}
+    assert allowed_media("callee", "video", protocol.FLAGS["forbid_callee_video"]) == {
+        "audio"
+    }
+    assert allowed_media("caller", "video", protocol.FLAGS["forbid_callee_video"]) == {
+        "audio",
+        "video",
+    }
+    assert allowed_media("caller", "video", 0x30) == set()
+
+
+def test_backoff_has_full_jitter_up_to_a_cap():
+    assert backoff_delay(0, lambda: 0.999) < 0.5
+    assert backoff_delay(3, lambda: 0.5) == 2.0
+    assert backoff_delay(30, lambda: 0.999) < BACKOFF_MAX
+    assert backoff_delay(5, lambda: 0.0) == 0
+
+
+def test_the_ice_servers_are_the_servers_and_never_a_public_default():
+    assert rtc_configuration([]).iceServers == []
+    turn = protocol.IceServer(urls=["turn:t:3478"], username="u", credential="c")
+    (server,) = rtc_configuration([turn]).iceServers
+    assert (server.urls, server.username, server.credential) == (
+        ["turn:t:3478"],
+        "u",
+        "c",
+    )
+
+
+def test_loopback_ice_is_opt_in(monkeypatch):
+    assert "127.0.0.1" not in aioice.ice.get_host_addresses(True, False)
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", aioice.ice.get_host_addresses)
+    allow_loopback_ice()
+    allow_loopback_ice()  # once is enough; twice changes nothing
+    assert aioice.ice.get_host_addresses(True, False).count("127.0.0.1") == 1
+    assert "127.0.0.1" not in aioice.ice.get_host_addresses(False, True)
+
+
+@pytest.mark.browser
+def test_the_bot_reconnects_to_a_restarted_server(loopback_only, people, callbot):
+    url, server = start_daphne()
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        bob = callbot("bob", "--answer", "--once", server=url)
+        bob.wait_for("signed in as bob")
+        stop_daphne(server)
+        bob.wait_for("connection lost")
+        url, server = start_daphne(port=port)
+        bob.wait_for("reconnecting in")
+        bob.wait_for("signed in as bob", count=2, timeout=30)
+        # And it still answers: a call from another bot after the restart.
+        assert (
+            callbot("alice", "--call", "bob", "--duration", "2", server=url).finish()
+            == 0
+        )
+        assert bob.finish() == 0
+    finally:
+        stop_daphne(server)
