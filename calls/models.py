@@ -87,15 +87,27 @@ class Call(models.Model):
     # `disconnect` at the earliest deadline unless its party comes back first.
     gone = models.JSONField(_("lost devices"), default=list, blank=True)
     gone_deadline = models.DateTimeField(_("gone deadline"), null=True, blank=True)
+    # A group call invitation (seed 004): the caller invited the callee into a room.
+    # It rings like a call and ends once answered: the room carries the call.
+    room = models.ForeignKey(
+        "rooms.Room",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("room"),
+    )
+    room_name = models.CharField(_("room name"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         ordering = ["-created_at", "-pk"]
         constraints = [
+            # An inviter may ring several people into a room at once.
             models.UniqueConstraint(
                 fields=["caller"],
-                condition=Q(state__in=_LIVE),
+                condition=Q(state__in=_LIVE, room_name=""),
                 name="one_live_call_per_caller",
             ),
             models.UniqueConstraint(
@@ -122,6 +134,11 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller} → {self.callee} ({self.state})"
+
+    @property
+    def is_invitation(self) -> bool:
+        """A group call invitation rather than a 1:1 call (the room may be gone)."""
+        return bool(self.room_name)
 
     @property
     def duration_s(self) -> int:

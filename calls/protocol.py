@@ -40,6 +40,7 @@ ERRORS: dict[str, int] = {
     "wrong_password": 4033,  # the room's password does not match
     "room_closed": 4091,  # the room is closed
     "room_full": 4092,  # the room has member_cap members already
+    "already_in_room": 4093,  # an invitee is in the room already
     "frame_too_large": 4013,  # over MAX_FRAME_BYTES
     "rate_limited": 4029,  # too many frames; the frame was not processed
     "internal": 5000,  # a server fault; the frame may not have been processed
@@ -231,6 +232,17 @@ class RoomJoin(ClientFrame):
     password: str = Field(default="", max_length=128)
 
 
+@client_frame("room.invite")
+class RoomInvite(ClientFrame):
+    """Ring people into a room you are in (a group call invitation, seed 004).
+    Answered `ok {invitations: [{user, call_id}]}`; each invitation then goes as a
+    call does (`call.ringing`, `call.started`, `call.ended` to the inviter)."""
+
+    room_id: RoomId
+    users: list[str] = Field(min_length=1, max_length=16)
+    media: Literal["audio", "video"] = "video"
+
+
 @client_frame("room.leave")
 class RoomLeave(ClientFrame):
     room_id: RoomId
@@ -368,6 +380,15 @@ class PeerInfo(UserInfo):
     device_id: str
 
 
+class RoomRef(BaseModel):
+    """The room a group call invitation is for, as the invitee's dialog shows it."""
+
+    model_config = ConfigDict(frozen=True)
+    room_id: str
+    name: str
+    members: int
+
+
 @server_frame("call.ringing")
 class CallRinging(ServerFrame):
     """The caller's call rings (also sent to a caller tab that reloads meanwhile)."""
@@ -376,6 +397,7 @@ class CallRinging(ServerFrame):
     callee: UserInfo
     media: str
     flags: int
+    room: RoomRef | None = None  # a group call invitation
 
 
 @server_frame("call.incoming")
@@ -385,6 +407,7 @@ class CallIncoming(ServerFrame):
     media: str
     flags: int
     user_data: str
+    room: RoomRef | None = None  # a group call invitation: accepting enters the room
 
 
 @server_frame("call.started")
@@ -398,6 +421,9 @@ class CallStarted(ServerFrame):
     polite: bool
     media: str
     flags: int
+    # A group call invitation was accepted: the invitee enters room `room_id` (the
+    # media goes through the room, not this call); the inviter learns who accepted.
+    group: bool = False
 
 
 @server_frame("call.answered_elsewhere")

@@ -17,13 +17,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Device, User
-from accounts.selectors import live_device_ids, user_by_handle
+from accounts.selectors import live_device_ids, user_by_handle, users_by_handle
 from appserver import events
 from calls import protocol
 from calls import state as machine
 from calls.models import Call, LiveParty
 from calls.policy import call_allowed
 from calls.state import CallError, CallState, Transition
+from rooms.models import Room
+from rooms.services import RoomError, room_open
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,23 @@ def _store(call: Call, state: CallState) -> None:
         LiveParty.objects.filter(call=call).delete()
 
 
-def _frame(state: CallState, send: machine.Send, users: dict[int, User]):
-    """The protocol frame for one Send effect, and its joins/leaves note."""
+def _frame(
+    state: CallState,
+    send: machine.Send,
+    users: dict[int, User],
+    room: protocol.RoomRef | None = None,
+):
+    """The protocol frame for one Send effect, and its joins/leaves note. `room` is
+    the room of a group call invitation."""
     kind = send.kind
     if kind == "call.ringing":
         callee = protocol.UserInfo.of(users[state.callee])
         frame = protocol.CallRinging(
-            call_id=state.call_id, callee=callee, media=state.media, flags=state.flags
+            call_id=state.call_id,
+            callee=callee,
+            media=state.media,
+            flags=state.flags,
+            room=room,
         )
         return frame, None, None
     if kind == "call.incoming":
@@ -122,6 +134,7 @@ def _frame(state: CallState, send: machine.Send, users: dict[int, User]):
                 media=state.media,
                 flags=state.flags,
                 user_data=state.user_data,
+                room=room,
             ),
             None,
             None,
@@ -136,12 +149,15 @@ def _frame(state: CallState, send: machine.Send, users: dict[int, User]):
         )
         frame = protocol.CallStarted(
             call_id=state.call_id,
-            room_id=state.call_id,
+            room_id=room.room_id if room else state.call_id,
             peer=peer,
             polite=bool(send.polite),
             media=state.media,
             flags=state.flags,
+            group=room is not None,
         )
+        if room is not None:  # the media goes through the room, not this call
+            return frame, None, state.call_id
         return frame, (state.call_id, peer_device), None
     if kind == "call.answered_elsewhere":
         return protocol.CallAnsweredElsewhere(call_id=state.call_id), None, None
@@ -163,9 +179,12 @@ def _outcome(call: Call, transition: Transition) -> Outcome:
         _store(call, transition.state)
         events.call_changed(call, was=was)
     users = {call.caller_id: call.caller, call.callee_id: call.callee}
+    room = _room_ref(call) if transition.effects else None
     deliveries = []
     for send in transition.effects:
-        frame, joins, leaves = _frame(transition.state, send, users)
+        if not send.device:  # an inviter without a socket (the server API)
+            continue
+        frame, joins, leaves = _frame(transition.state, send, users, room)
         deliveries.append(Delivery(send.device, frame, joins, leaves))
     wake = transition.state.next_wake()
     return Outcome(
@@ -176,10 +195,21 @@ def _outcome(call: Call, transition: Transition) -> Outcome:
     )
 
 
+def _room_ref(call: Call) -> protocol.RoomRef | None:
+    if not call.is_invitation:
+        return None
+    room = call.room
+    return protocol.RoomRef(
+        room_id=room.room_id if room else "",
+        name=call.room_name,
+        members=room.members.count() if room else 0,
+    )
+
+
 def _locked(**lookup) -> Call | None:
     return (
-        Call.objects.select_for_update()
-        .select_related("caller", "callee")
+        Call.objects.select_for_update(of=("self",))
+        .select_related("caller", "callee", "room")
         .filter(**lookup)
         .first()
     )
@@ -262,6 +292,16 @@ def _invite_once(
                 machine.accept(state, user=caller.pk, device=caller_device, now=now),
             )
         return _failed("already_in_call", "You are already in a call.")
+    return _new_call(caller, caller_device, callee, media, flags, user_data, now)
+
+
+def _new_call(
+    caller, caller_device, callee, media, flags, user_data, now, room=None
+) -> Outcome:
+    """A new bill: it rings the callee, or ends at once (denied, busy, offline).
+
+    With `room`, it is a group call invitation into that room.
+    """
     denied = not call_allowed(
         caller=caller, callee=callee, media=media, flags=flags, user_data=user_data
     )
@@ -290,17 +330,74 @@ def _invite_once(
         user_data=user_data,
         created_at=_dt(now),
         ring_deadline=_dt(state.ring_deadline),
+        room=room,
+        room_name=room.name if room else "",
     )
     _store(call, state)
     events.call_changed(call, was=None)
     if state.live:
         # Always in the same order (by user id), so two invites between the same two
         # people wait for each other instead of deadlocking; the second then sees
-        # glare or busy on its retry.
-        parties = sorted((caller, callee), key=lambda user: user.pk)
+        # glare or busy on its retry. An inviter is not held busy by invitations.
+        parties = [callee] if room else sorted((caller, callee), key=lambda u: u.pk)
         LiveParty.objects.bulk_create([LiveParty(user=u, call=call) for u in parties])
     # Already stored above (a new row needs its LiveParty rows after it).
     return _outcome(call, replace(transition, changed=False))
+
+
+def room_invite(
+    *, room_id: str, by: User, by_device: str, usernames: list[str], media: str
+) -> tuple[Outcome, list[dict]]:
+    """`by` (on `by_device`, or "" for the server API) rings people into a room: one
+    group call invitation each, which rings, is busy, offline, answered or declined
+    exactly as a call is. Returns the outcome and `[{user, call_id}]`.
+
+    Refused as a whole, with nobody rung, when the room is not open, the inviter is
+    not in it (or not its owner, if only the owner invites), a name is unknown, or
+    the invitees would not fit in the room.
+    """
+    try:
+        room = room_open(room_id=room_id, application_id=by.application_id)
+    except RoomError as error:
+        return _failed(error.slug, error.message), []
+    members = dict(room.members.values_list("member_id", "user_id"))
+    if by_device and by_device not in members:
+        return _failed("not_in_room", "Enter the room before inviting people."), []
+    if room.inviters == Room.Inviters.OWNER and by.pk != room.owner_id:
+        return _failed("not_room_owner", "Only the room's owner invites people."), []
+    names = list(dict.fromkeys(usernames))
+    found = users_by_handle(handles=names, application_id=by.application_id)
+    for name in names:
+        if name not in found:
+            return _failed("user_not_found", f"No user named {name!r}."), []
+        if found[name].pk == by.pk:
+            return _failed("cannot_call_self", "You cannot invite yourself."), []
+        if found[name].pk in members.values():
+            return _failed("already_in_room", f"{name} is in the room already."), []
+    room_left = room.member_cap - len(members)
+    if len(names) > room_left:
+        return _failed(
+            "room_full", f"The room has space for {max(room_left, 0)} more."
+        ), []
+    now = time.time()
+    outcome, invitations = Outcome(), []
+    for name in names:
+        callee = found[name]
+        live = _live_call_id(callee)
+        if live is not None:  # a stored deadline may have passed: busy no more
+            outcome.add(_step(live, lambda s: machine.tick(s, now=now)))
+        for _attempt in range(3):
+            try:
+                with transaction.atomic():
+                    rung = _new_call(by, by_device, callee, media, 0, "", now, room)
+                break
+            except IntegrityError:  # rung by someone else meanwhile: look again
+                continue
+        else:
+            continue  # never settled: this invitee is left out of the answer
+        outcome.add(rung)
+        invitations.append({"user": name, "call_id": rung.call_id})
+    return outcome, invitations
 
 
 _ACTIONS = {
@@ -319,9 +416,11 @@ def call_act(*, action: str, call_id: str, user: User, device_id: str) -> Outcom
         call = _locked(call_id=call_id)
         if call is None or user.pk not in (call.caller_id, call.callee_id):
             return _failed("call_not_found", "No such call.")
-        return _outcome(
-            call, event(_state_of(call), user=user.pk, device=device_id, now=now)
-        )
+        transition = event(_state_of(call), user=user.pk, device=device_id, now=now)
+        if call.is_invitation and transition.state.status == machine.ACTIVE:
+            # Answered: the invitee goes into the room; the invitation is done.
+            transition = transition.then(machine.joined(transition.state, now=now))
+        return _outcome(call, transition)
 
 
 def call_force_end(*, call_id: str) -> Outcome:

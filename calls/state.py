@@ -267,6 +267,16 @@ def accept(state: CallState, *, user: int, device: str, now: float) -> Transitio
     return step.then(Transition(active, effects))
 
 
+def joined(state: CallState, *, now: float) -> Transition:
+    """A group call invitation that was just answered is done: it ends at once, with
+    no frames of its own (its `call.started` told both sides; the room carries the
+    call from here). The bill keeps when it was answered."""
+    if state.status != ACTIVE:
+        return _same(state, CallError("not_ringing", "This call was not answered."))
+    ended = replace(state, status=ENDED, ended_at=now, end_reason="hangup", gone=())
+    return Transition(ended)
+
+
 def _refuse_ringing(
     state: CallState, *, user: int, now: float, role: str, reason: str
 ) -> Transition:

@@ -8,6 +8,7 @@ own `room.joined` and the member events), so relaying `room.signal` needs no que
 from channels.db import database_sync_to_async
 
 from calls import protocol
+from calls.services import room_invite
 from rooms import services
 from rooms.delivery import (
     room_announce_closed,
@@ -33,6 +34,7 @@ class RoomHandlers:
             "room.kick": self.on_room_kick,
             "room.mute_all": self.on_room_mute_all,
             "room.close": self.on_room_close,
+            "room.invite": self.on_room_invite,
         }
 
     async def room_service(self, frame, service, **fields):
@@ -159,6 +161,17 @@ class RoomHandlers:
             ),
             except_member=self.device_id,
         )
+
+    async def on_room_invite(self, frame: protocol.RoomInvite):
+        """Ring people into the room: each invitation then goes as a call does."""
+        outcome, invitations = await database_sync_to_async(room_invite)(
+            room_id=frame.room_id,
+            by=self.user,
+            by_device=self.device_id,
+            usernames=frame.users,
+            media=frame.media,
+        )
+        return await self.conclude(frame, outcome, invitations=invitations)
 
     async def on_room_kick(self, frame: protocol.RoomKick) -> None:
         member = await self.room_service(

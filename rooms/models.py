@@ -43,6 +43,18 @@ class Room(models.Model):
         verbose_name=_("owner"),
     )
     member_cap = models.PositiveSmallIntegerField(_("member cap"), default=6)
+
+    class Inviters(models.TextChoices):
+        MEMBERS = "members", _("every member")
+        OWNER = "owner", _("the owner only")
+
+    # Who may ring people into the room (group call invitations).
+    inviters = models.CharField(
+        _("who may invite"),
+        max_length=16,
+        choices=Inviters.choices,
+        default=Inviters.MEMBERS,
+    )
     password = models.CharField(_("password"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     last_active_at = models.DateTimeField(_("last active at"), default=timezone.now)

@@ -26,6 +26,9 @@ class RoomOut(Schema):
     info: dict[str, Any]
     owner: UserOut
     member_cap: int
+    inviters: Literal["members", "owner"] = Field(
+        description="Who may ring people into the room (`room.invite`)."
+    )
     member_count: int = Field(description="Devices in the room now.")
     has_password: bool
     created_at: datetime
@@ -51,6 +54,10 @@ class RoomIn(Schema):
         f"{settings.ROOM_DEFAULT_MEMBER_CAP} when absent.",
     )
     password: str = Field(default="", max_length=128, description='"" for none.')
+    inviters: str | None = Field(
+        default=None,
+        description='Who may invite people: "members" (the default) or "owner".',
+    )
 
 
 class RoomPatch(Schema):
@@ -60,6 +67,7 @@ class RoomPatch(Schema):
     password: str | None = Field(
         default=None, max_length=128, description='"" removes the password.'
     )
+    inviters: str | None = Field(default=None, description='"members" or "owner".')
 
 
 class MemberOut(Schema):

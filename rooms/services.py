@@ -48,7 +48,11 @@ class RoomError(Exception):
         return self.STATUS[self.slug]
 
 
-def _check_fields(*, room_id=None, info=None, member_cap=None, name=None) -> None:
+def _check_fields(
+    *, room_id=None, info=None, member_cap=None, name=None, inviters=None
+) -> None:
+    if inviters is not None and inviters not in Room.Inviters.values:
+        raise RoomError("invalid_room", 'inviters is "members" or "owner".')
     if room_id is not None and not re.fullmatch(ROOM_ID_PATTERN, room_id):
         raise RoomError("invalid_room", "A room id is 1 to 64 of A-Z a-z 0-9 _ -.")
     if name is not None and not 1 <= len(name.strip()) <= 100:
@@ -73,9 +77,13 @@ def room_create(
     info: dict | None = None,
     member_cap: int | None = None,
     password: str = "",
+    inviters: str | None = None,
 ) -> Room:
-    """A new room; `room_id` is the creator's choice or assigned here."""
-    _check_fields(room_id=room_id, info=info, member_cap=member_cap, name=name)
+    """A new room; `room_id` is the creator's choice or assigned here. `inviters`:
+    who may ring people into it (every member, or the owner only)."""
+    _check_fields(
+        room_id=room_id, info=info, member_cap=member_cap, name=name, inviters=inviters
+    )
     room = Room(
         room_id=room_id or get_random_string(10, ID_ALPHABET),
         name=name.strip(),
@@ -83,6 +91,7 @@ def room_create(
         owner=owner,
         member_cap=member_cap or settings.ROOM_DEFAULT_MEMBER_CAP,
         password=make_password(password) if password else "",
+        inviters=inviters or Room.Inviters.MEMBERS,
     )
     try:
         with transaction.atomic():
@@ -103,12 +112,15 @@ def room_update(
     info: dict | None = None,
     member_cap: int | None = None,
     password: str | None = None,
+    inviters: str | None = None,
 ) -> Room:
     """Change an open room (its owner only). `password=""` removes the password."""
     _require_owner(room, by)
     if not room.is_open:
         raise RoomError("room_closed", "This room is closed.")
-    _check_fields(info=info, member_cap=member_cap, name=name)
+    _check_fields(info=info, member_cap=member_cap, name=name, inviters=inviters)
+    if inviters is not None:
+        room.inviters = inviters
     if name is not None:
         room.name = name.strip()
     if info is not None:

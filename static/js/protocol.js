@@ -54,6 +54,10 @@ export const SPEC = Object.freeze({
       required: ["data", "room_id"],
       optional: ["req"],
     },
+    "room.invite": {
+      required: ["room_id", "users"],
+      optional: ["media", "req"],
+    },
     "room.join": {
       required: ["room_id"],
       optional: ["password", "req"],
@@ -94,7 +98,7 @@ export const SPEC = Object.freeze({
     },
     "call.incoming": {
       required: ["call_id", "caller", "flags", "media", "user_data"],
-      optional: [],
+      optional: ["room"],
     },
     "call.media": {
       required: ["audio", "call_id", "from", "video"],
@@ -102,7 +106,7 @@ export const SPEC = Object.freeze({
     },
     "call.ringing": {
       required: ["call_id", "callee", "flags", "media"],
-      optional: [],
+      optional: ["room"],
     },
     "call.signal": {
       required: ["call_id", "from"],
@@ -110,7 +114,7 @@ export const SPEC = Object.freeze({
     },
     "call.started": {
       required: ["call_id", "flags", "media", "peer", "polite", "room_id"],
-      optional: [],
+      optional: ["group"],
     },
     error: {
       required: ["code", "error", "message"],
@@ -176,6 +180,7 @@ export const SPEC = Object.freeze({
   errors: {
     already_authenticated: 4009,
     already_in_call: 4090,
+    already_in_room: 4093,
     bad_frame: 4001,
     bad_json: 4000,
     call_ended: 4042,
