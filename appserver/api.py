@@ -19,7 +19,7 @@ from appserver.delivery import (
 )
 from appserver.events import CallBill
 from calls.models import Call
-from calls.services import call_force_end
+from calls.services import call_force_end, room_invite
 from config.errors import ApiError
 from rooms import services as rooms
 from rooms.delivery import room_announce_closed_sync
@@ -28,6 +28,14 @@ from rooms.schemas import MemberOut, RoomIn, RoomOut
 from rooms.selectors import room_by_id, room_members
 
 router = Router(tags=["server"], auth=AppKey())
+
+# HTTP statuses of the call errors the server API can meet.
+ERROR_STATUS = {
+    "user_not_found": 404,
+    "room_not_found": 404,
+    "cannot_call_self": 422,
+    **{slug: status for slug, status in rooms.RoomError.STATUS.items()},
+}
 
 UserIds = list[str]
 
@@ -202,6 +210,42 @@ def server_room_kick(request, room_id: str, body: KickIn):
     )
     room_kicked_deliver(room.room_id, member.member_id, by=room.owner)
     return HttpResponse(status=204)
+
+
+class InviteIn(Schema):
+    users: UserIds = Field(min_length=1, max_length=16, description="User ids.")
+    media: Literal["audio", "video"] = "video"
+
+
+class InvitationOut(Schema):
+    user: str
+    call_id: str = Field(description="The invitation's bill (see /server/calls).")
+
+
+class InvitationsOut(Schema):
+    invitations: list[InvitationOut]
+
+
+@router.post("/server/rooms/{room_id}/invite", response=InvitationsOut)
+def server_room_invite(request, room_id: str, body: InviteIn):
+    """Ring users into the room on the owner's behalf (seed 004's invitations): each
+    gets `call.incoming` with the room, and answers as to a call. Users the app never
+    named before are created (and are offline)."""
+    room = _room(request, room_id)
+    for user_id in body.users:
+        _user(request, user_id)
+    outcome, invitations = room_invite(
+        room_id=room.room_id,
+        by=room.owner,
+        by_device="",
+        usernames=body.users,
+        media=body.media,
+    )
+    call_outcome_deliver(outcome)
+    if outcome.error is not None:
+        status = ERROR_STATUS.get(outcome.error.slug, 409)
+        raise ApiError(status, outcome.error.slug, outcome.error.message)
+    return {"invitations": invitations}
 
 
 class MutedOut(Schema):

@@ -42,6 +42,25 @@ class CallOut(Schema):
     missed: bool = Field(
         description="An incoming call the requester never answered nor rejected."
     )
+    group: bool = Field(
+        description="A group call invitation (into `room_id`) rather than a call."
+    )
+    room_id: str | None = Field(
+        description="The invitation's room, if it still exists."
+    )
+    room_name: str | None = Field(description="The invitation's room, when invited.")
+
+    @staticmethod
+    def resolve_group(obj: Call) -> bool:
+        return obj.is_invitation
+
+    @staticmethod
+    def resolve_room_id(obj: Call) -> str | None:
+        return obj.room.room_id if obj.room_id else None
+
+    @staticmethod
+    def resolve_room_name(obj: Call) -> str | None:
+        return obj.room_name or None
 
     @staticmethod
     def resolve_direction(obj: Call, context) -> str:

@@ -10,7 +10,7 @@ def calls_of_user(*, user: User) -> QuerySet[Call]:
     """Every call the user made or received, newest first."""
     return (
         Call.objects.filter(Q(caller=user) | Q(callee=user))
-        .select_related("caller", "callee")
+        .select_related("caller", "callee", "room")
         .order_by("-created_at", "-pk")
     )
 

@@ -12,6 +12,10 @@ def call_ui_strings() -> dict[str, str]:
         "ringing": _("Ringing %(name)s…"),
         "incoming_video": _("%(name)s is calling you (video)"),
         "incoming_audio": _("%(name)s is calling you (audio)"),
+        "incoming_group": _(
+            "%(name)s invites you to a group call: %(room)s (%(count)s in it)"
+        ),
+        "joining_group": _("Joining %(room)s…"),
         "connecting": _("Connecting to %(name)s…"),
         "active": _("In a call with %(name)s"),
         "ended_hangup": _("Call ended · %(duration)s"),

@@ -31,6 +31,8 @@ def call_outcome(call: Call, *, missed: bool) -> str:
         return _("In progress")
     if missed:
         return _("Missed")
+    if call.is_invitation and call.answered_at is not None:
+        return _("Joined")
     if call.end_reason == Call.EndReason.HANGUP:
         return _("Answered · %(duration)s") % {
             "duration": duration_text(call.duration_s)

@@ -7,12 +7,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.validators import RegexValidator
 from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.selectors import user_list_with_state
 from rooms import services
-from rooms.models import ROOM_ID_PATTERN
+from rooms.models import ROOM_ID_PATTERN, Room
 from rooms.selectors import room_messages, rooms_of, rooms_open
 from rooms.strings import room_ui_strings
 
@@ -43,6 +46,11 @@ class RoomForm(forms.Form):
         max_value=settings.ROOM_MAX_MEMBER_CAP,
         initial=settings.ROOM_DEFAULT_MEMBER_CAP,
     )
+    owner_invites = forms.BooleanField(
+        label=_("Only I invite people"),
+        required=False,
+        help_text=_("Otherwise every member may ring people into the room."),
+    )
 
     def add_room_error(self, error: services.RoomError) -> None:
         """Show what room_create refused, next to the field it is about."""
@@ -69,6 +77,7 @@ def room_list(request: HttpRequest) -> HttpResponse:
                 room_id=form.cleaned_data["room_id"] or None,
                 password=form.cleaned_data["password"],
                 member_cap=form.cleaned_data["member_cap"],
+                inviters="owner" if form.cleaned_data["owner_invites"] else "members",
             )
         except services.RoomError as error:
             form.add_room_error(error)
@@ -78,8 +87,35 @@ def room_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["POST"])
+def group_call_start(request: HttpRequest) -> HttpResponse:
+    """A group call from the home page: a room for it, whose page then rings the
+    people picked (`?invite=`)."""
+    picked = [
+        user
+        for user in user_list_with_state(viewer=request.user)
+        if user.username in request.POST.getlist("invite")
+    ]
+    if not 2 <= len(picked) < settings.ROOM_MAX_MEMBER_CAP:
+        messages.error(
+            request,
+            _("Pick from two to %(most)d people for a group call.")
+            % {"most": settings.ROOM_MAX_MEMBER_CAP - 1},
+        )
+        return redirect("home")
+    room = services.room_create(
+        owner=request.user,
+        name=_("%(name)s's group call") % {"name": request.user.shown_name},
+        member_cap=max(settings.ROOM_DEFAULT_MEMBER_CAP, len(picked) + 1),
+    )
+    invite = ",".join(user.username for user in picked)
+    return redirect(f"{reverse('room_detail', args=[room.room_id])}?invite={invite}")
+
+
+@login_required
 def room_detail(request, room_id: str):
-    """The room: its video grid, chat with history, and the owner's controls."""
+    """The room: its video grid, chat with history, the owner's controls and the
+    invitation picker."""
     room = get_object_or_404(
         rooms_of(request.user.application_id).select_related("owner"), room_id=room_id
     )
@@ -90,6 +126,9 @@ def room_detail(request, room_id: str):
         {
             "room": room,
             "is_owner": room.owner_id == request.user.pk,
+            "can_invite": room.inviters == Room.Inviters.MEMBERS
+            or room.owner_id == request.user.pk,
+            "people": user_list_with_state(viewer=request.user),
             "history": [
                 {
                     "pk": m.pk,

@@ -149,6 +149,11 @@ export function mountCallUi(client) {
     showProblem(kind === "media" ? say("media_problem", { error: message }) : message);
   });
   calls.addEventListener("change", () => render(calls.call));
+  // An accepted group call invitation: the call goes on in its room.
+  calls.addEventListener("group", (event) => {
+    const { roomId } = /** @type {CustomEvent} */ (event).detail;
+    window.location.assign(`/rooms/${encodeURIComponent(roomId)}/`);
+  });
 
   /** @param {import("./call.js").CallSnapshot | null} call */
   function render(call) {
@@ -166,13 +171,16 @@ export function mountCallUi(client) {
     panel.hidden = false;
     panel.dataset.phase = call.phase;
     panel.dataset.media = call.media;
+    panel.dataset.group = String(call.room !== null);
     panel.setAttribute("role", call.phase === "incoming" ? "alertdialog" : "region");
     const name = call.peer.display_name;
     const phaseText = {
       calling: say("calling", { name }),
       ringing: say("ringing", { name }),
-      incoming: say(call.media === "video" ? "incoming_video" : "incoming_audio", { name }),
-      connecting: say("connecting", { name }),
+      incoming: call.room
+        ? say("incoming_group", { name, room: call.room.name, count: String(call.room.members) })
+        : say(call.media === "video" ? "incoming_video" : "incoming_audio", { name }),
+      connecting: call.room ? say("joining_group", { room: call.room.name }) : say("connecting", { name }),
       active: say("active", { name }),
       ended: endSentence(call),
     };
@@ -181,9 +189,9 @@ export function mountCallUi(client) {
       accept: call.phase === "incoming",
       reject: call.phase === "incoming",
       cancel: call.role === "caller" && (call.phase === "calling" || call.phase === "ringing"),
-      mic: (call.phase === "connecting" || call.phase === "active") && call.canMic,
-      camera: (call.phase === "connecting" || call.phase === "active") && call.canCamera,
-      hangup: call.phase === "connecting" || call.phase === "active",
+      mic: (call.phase === "connecting" || call.phase === "active") && call.canMic && !call.room,
+      camera: (call.phase === "connecting" || call.phase === "active") && call.canCamera && !call.room,
+      hangup: (call.phase === "connecting" || call.phase === "active") && !call.room,
       close: call.phase === "ended",
     });
     for (const [key, button] of Object.entries(buttons)) {

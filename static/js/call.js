@@ -28,6 +28,8 @@ import { PeerSession } from "./peer.js";
  * @property {boolean} canCamera  this call lets me send video
  * @property {boolean} remoteMic
  * @property {boolean} remoteCamera
+ * @property {{room_id: string, name: string, members: number} | null} room
+ *   a group call invitation: accepting it enters this room
  */
 
 /**
@@ -108,7 +110,8 @@ export class CallController extends EventTarget {
     const call = this.call;
     if (!call || call.phase !== "incoming") return;
     this.update({ phase: "connecting" });
-    await this.ensureMedia();
+    // A group call's media is the room page's: it opens camera and microphone there.
+    if (!call.room) await this.ensureMedia();
     await this.client.request("call.accept", { call_id: call.id });
   }
 
@@ -155,8 +158,9 @@ export class CallController extends EventTarget {
 
   // --- frames ------------------------------------------------------------------
 
-  /** @param {{call_id: string, callee: any, media: "audio" | "video", flags: number}} frame */
+  /** @param {{call_id: string, callee: any, media: "audio" | "video", flags: number, room?: any}} frame */
   onRinging(frame) {
+    if (frame.room) return; // an invitation this tab sent from a room page
     if (this.call?.role === "caller" && (this.call.id === null || this.call.id === frame.call_id)) {
       this.update({ id: frame.call_id, phase: "ringing" });
     } else if (!this.busy) {
@@ -174,7 +178,7 @@ export class CallController extends EventTarget {
     }
   }
 
-  /** @param {{call_id: string, caller: any, media: "audio" | "video", flags: number}} frame */
+  /** @param {{call_id: string, caller: any, media: "audio" | "video", flags: number, room?: any}} frame */
   onIncoming(frame) {
     if (this.busy && this.call?.id !== frame.call_id) return; // the server keeps this from happening
     this.reset();
@@ -185,12 +189,20 @@ export class CallController extends EventTarget {
       peer: frame.caller,
       media: frame.media,
       flags: frame.flags,
+      room: frame.room ?? null,
     });
     this.changed();
   }
 
-  /** @param {{call_id: string, peer: any, polite: boolean, media: "audio" | "video", flags: number}} frame */
+  /** @param {{call_id: string, room_id: string, peer: any, polite: boolean, media: "audio" | "video", flags: number, group?: boolean}} frame */
   async onStarted(frame) {
+    if (frame.group) {
+      // An invitation this tab accepted: the call goes on in the room.
+      if (this.call?.id === frame.call_id) {
+        this.dispatchEvent(new CustomEvent("group", { detail: { roomId: frame.room_id } }));
+      }
+      return;
+    }
     if (!this.call || (this.call.id !== null && this.call.id !== frame.call_id)) {
       // A call taken back after this tab reloaded: pick it up.
       this.reset();
@@ -351,6 +363,7 @@ export class CallController extends EventTarget {
       canCamera: allowed.video,
       remoteMic: true,
       remoteCamera: fields.media === "video",
+      room: null,
       ...fields,
     };
   }

@@ -166,6 +166,62 @@ byId("room-camera").addEventListener("click", () => room.setCamera(!room.camera)
 byId("room-mute-all").addEventListener("click", () => room.muteAll().catch(report));
 byId("room-close").addEventListener("click", () => room.close().catch(report));
 
+// --- group call invitations -------------------------------------------------------
+
+const inviteButton = /** @type {HTMLButtonElement | null} */ (document.getElementById("room-invite"));
+const inviteDialog = /** @type {HTMLDialogElement | null} */ (document.getElementById("invite-dialog"));
+const inviteForm = /** @type {HTMLFormElement | null} */ (document.getElementById("invite-form"));
+const invitationList = byId("invitations");
+
+/** @param {string} username */
+function nameOf(username) {
+  const box = inviteForm?.querySelector(`input[value="${CSS.escape(username)}"]`);
+  return /** @type {HTMLElement | null} */ (box)?.dataset.name ?? username;
+}
+
+/** @param {string[]} users */
+function ring(users) {
+  if (users.length) room.invite(users).catch(report);
+}
+
+function renderInvitations() {
+  invitationList.replaceChildren(
+    ...[...room.invitations.values()].map(({ user, state }) => {
+      const item = document.createElement("li");
+      item.dataset.user = user;
+      item.dataset.state = state;
+      item.textContent = say(`invite_${state}`, { name: nameOf(user) });
+      return item;
+    }),
+  );
+}
+room.addEventListener("invitations", renderInvitations);
+
+inviteButton?.addEventListener("click", () => inviteDialog?.showModal());
+inviteForm?.addEventListener("submit", (event) => {
+  const submitter = /** @type {SubmitEvent} */ (event).submitter;
+  if (/** @type {HTMLButtonElement | null} */ (submitter)?.value !== "ring") return;
+  const picked = [...inviteForm.querySelectorAll("input[name=invite]:checked")].map(
+    (box) => /** @type {HTMLInputElement} */ (box).value,
+  );
+  for (const box of inviteForm.querySelectorAll("input[name=invite]")) {
+    /** @type {HTMLInputElement} */ (box).checked = false;
+  }
+  ring(picked);
+});
+
+// A group call started from the home page: ring its people once this page is in.
+const toInvite = new URLSearchParams(window.location.search).get("invite");
+if (toInvite) {
+  const ringOnce = () => {
+    if (room.phase !== "in") return;
+    room.removeEventListener("change", ringOnce);
+    window.history.replaceState(null, "", window.location.pathname);
+    ring(toInvite.split(",").filter(Boolean));
+  };
+  room.addEventListener("change", ringOnce);
+}
+
 client.addEventListener("hello", () => {
   // Rooms without a password are entered at once; others wait for the form.
   if (room.phase === "idle" && page.dataset.password !== "true") room.join().catch(report);

@@ -47,6 +47,14 @@ export class RoomController extends EventTarget {
     this.mic = true;
     this.camera = true;
     this.password = "";
+    /**
+     * Group call invitations this page sent, by call id: who, and how it went
+     * (`ringing`, `accepted`, or the end reason: `reject`, `timeout`, `busy`, …).
+     * @type {Map<string, {user: string, state: string}>}
+     */
+    this.invitations = new Map();
+    /** @type {Map<string, string>} outcomes that arrived before their invitation's ok */
+    this.earlyOutcomes = new Map();
 
     const on = (/** @type {string} */ type, /** @type {(frame: any) => void} */ handler) =>
       client.addEventListener(type, (event) => {
@@ -62,6 +70,19 @@ export class RoomController extends EventTarget {
     on("room.muted", () => this.setMic(false));
     on("room.kicked", (f) => this.finish("kicked", f.by));
     on("room.closed", () => this.finish("closed"));
+    const onInvitation = (/** @type {string} */ type, /** @type {(frame: any) => string} */ state) =>
+      client.addEventListener(type, (event) => {
+        const frame = /** @type {CustomEvent} */ (event).detail;
+        const invitation = this.invitations.get(frame.call_id);
+        if (invitation) {
+          invitation.state = state(frame);
+          this.dispatchEvent(new CustomEvent("invitations"));
+        } else if (type === "call.ended") {
+          this.earlyOutcomes.set(frame.call_id, frame.reason);
+        }
+      });
+    onInvitation("call.started", () => "accepted");
+    onInvitation("call.ended", (f) => f.reason);
     // After a reconnection the server has forgotten this socket: join again.
     client.addEventListener("hello", () => {
       if (this.phase === "in") this.join(this.password).catch(() => {});
@@ -118,6 +139,23 @@ export class RoomController extends EventTarget {
   /** @param {string} memberId */
   kick(memberId) {
     return this.client.request("room.kick", { room_id: this.roomId, member_id: memberId });
+  }
+
+  /**
+   * Ring people into the room; each invitation's fate arrives as `invitations` events.
+   * @param {string[]} users usernames
+   */
+  async invite(users) {
+    const { invitations } = await this.client.request("room.invite", {
+      room_id: this.roomId,
+      users,
+    });
+    for (const { user, call_id } of invitations) {
+      this.invitations.set(call_id, { user, state: this.earlyOutcomes.get(call_id) ?? "ringing" });
+      this.earlyOutcomes.delete(call_id);
+    }
+    this.dispatchEvent(new CustomEvent("invitations"));
+    return invitations;
   }
 
   muteAll() {

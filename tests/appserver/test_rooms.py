@@ -119,3 +119,38 @@ async def test_an_apps_rooms_are_its_own(app, app_socket, async_server_api):
     )
     code, body = await async_server_api("post", f"{ROOMS}/parley-room/close")
     assert (code, body["error"]) == (404, "room_not_found")
+
+
+async def test_the_app_rings_its_users_into_a_room(app_socket, async_server_api):
+    """Seed 004: the application server pushes the join invitation."""
+    await make_room(async_server_api)
+    bob, _ = await app_socket("bob")
+
+    code, body = await async_server_api(
+        "post", f"{ROOMS}/standup/invite", {"users": ["bob", "eric"]}
+    )
+
+    assert code == 200
+    ids = {i["user"]: i["call_id"] for i in body["invitations"]}
+    assert set(ids) == {"bob", "eric"}
+    incoming = await bob.frame_of("call.incoming")
+    assert (incoming["call_id"], incoming["caller"]["username"]) == (
+        ids["bob"],
+        "alice",
+    )
+    assert incoming["room"]["room_id"] == "standup"
+    code, bill = await async_server_api("get", f"/api/server/calls/{ids['eric']}")
+    assert (bill["end_reason"], bill["end_code"]) == ("offline", 100102)
+
+    await bob.send_frame({"type": "call.accept", "call_id": ids["bob"]})
+    started = await bob.frame_of("call.started")
+    assert (started["group"], started["room_id"]) == (True, "standup")
+
+    code, body = await async_server_api(
+        "post", f"{ROOMS}/standup/invite", {"users": ["nobody at all"]}
+    )
+    assert (code, body["error"]) == (422, "invalid_user_id")
+    code, body = await async_server_api(
+        "post", f"{ROOMS}/standup/invite", {"users": ["alice"]}
+    )
+    assert (code, body["error"]) == (422, "cannot_call_self")

@@ -50,6 +50,9 @@ def test_the_list_shows_each_call_in_full_from_the_requesters_side(
                 "ended_at": "2026-11-20T09:32:35Z",
                 "duration_s": 151,
                 "missed": False,
+                "group": False,
+                "room_id": None,
+                "room_name": None,
             }
         ],
     }

@@ -235,3 +235,27 @@ def test_the_history_speaks_simplified_chinese(alice_client, user, other_user):
     assert "已接通 · 2:31" in html
     assert "呼入" in html
     assert "呼出" in html
+
+
+def test_group_call_invitations_read_as_such_in_the_history_and_the_api(
+    alice_client, user, other_user
+):
+    CallFactory(
+        caller=user,
+        callee=other_user,
+        room_name="Stand-up",
+        answered_at=None,
+        end_reason="reject",
+        end_code=100104,
+    )
+    CallFactory(caller=other_user, callee=user, room_name="Retro")
+    page = alice_client.get("/calls/").content.decode()
+    found = [text(row) for row in rows(page)]
+    assert any("Group call · Stand-up" in r and "Rejected" in r for r in found), found
+    assert any("Group call · Retro" in r and "Joined" in r for r in found), found
+    items = alice_client.get("/api/calls").json()["items"]
+    assert {(c["group"], c["room_name"]) for c in items} == {
+        (True, "Stand-up"),
+        (True, "Retro"),
+    }
+    assert {c["room_id"] for c in items} == {None}  # no such rooms are left

@@ -859,3 +859,20 @@ def test_a_party_whose_sockets_all_closed_never_keeps_its_call_alive():
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
         ),
     )
+
+
+# --- group call invitations ---------------------------------------------------------
+
+
+def test_an_answered_invitation_is_done_at_once_without_frames_of_its_own():
+    answered = active(at=T0 + 5)
+    step = machine.joined(answered, now=T0 + 5)
+    assert (step.state.status, step.state.end_reason) == (machine.ENDED, "hangup")
+    assert step.state.answered_at == T0 + 5 and step.state.duration_s == 0
+    assert step.effects == ()
+    assert step.state.next_wake() is None
+
+
+def test_only_an_answered_invitation_can_be_joined():
+    step = machine.joined(ringing(), now=T0 + 1)
+    assert slug(step) == "not_ringing" and not step.changed
