@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from rooms.models import Room, RoomMessage
 from rooms.services import room_create, room_join
-from tests.factories import RoomFactory
+from tests.factories import RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +143,41 @@ def test_the_room_page_shows_the_chat_history(client, user):
     assert "see you at 10" in page and "{&quot;hand&quot;: &quot;up&quot;}" in page
     assert 'data-owner="true"' in page
     assert client.get("/rooms/nope/").status_code == 404
+
+
+def test_a_room_can_be_made_for_its_owner_to_invite_alone(alice_client):
+    alice_client.post(
+        "/rooms/",
+        {"name": "Board", "room_id": "board", "member_cap": 4, "owner_invites": "on"},
+    )
+    assert Room.objects.get(room_id="board").inviters == "owner"
+
+
+def test_the_invite_picker_is_for_those_who_may_invite(alice_client, bob_client, user):
+    room_create(owner=user, name="Board", room_id="board", inviters="owner")
+    room_create(owner=user, name="Open", room_id="open")
+    assert 'id="room-invite"' in alice_client.get("/rooms/board/").content.decode()
+    assert 'id="room-invite"' not in bob_client.get("/rooms/board/").content.decode()
+    page = bob_client.get("/rooms/open/").content.decode()
+    assert 'id="room-invite"' in page and 'value="alice"' in page
+
+
+def test_a_group_call_from_home_makes_a_room_that_rings_the_people_picked(
+    alice_client, user, other_user
+):
+    UserFactory(username="carol")
+    answer = alice_client.post(
+        "/rooms/group-call/start/", {"invite": ["bob", "carol", "ghost"]}
+    )
+    room = Room.objects.get(owner=user)
+    assert answer["Location"] == f"/rooms/{room.room_id}/?invite=bob,carol"
+    assert room.name == "Alice's group call"
+
+
+@pytest.mark.parametrize("picked", [[], ["bob"], ["bob", "ghost"]])
+def test_a_group_call_needs_two_people(alice_client, other_user, picked):
+    answer = alice_client.post(
+        "/rooms/group-call/start/", {"invite": picked}, follow=True
+    )
+    assert "Pick from two to" in answer.content.decode()
+    assert not Room.objects.exists()
