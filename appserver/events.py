@@ -33,10 +33,20 @@ class CallBill(Schema):
     answered_at: datetime | None
     ended_at: datetime | None
     duration_s: int
+    group: bool = Field(description="A group call invitation into `room_name`.")
+    room_name: str | None
 
     @staticmethod
     def resolve_end_reason(obj: Call) -> str | None:
         return obj.end_reason or None
+
+    @staticmethod
+    def resolve_group(obj: Call) -> bool:
+        return obj.is_invitation
+
+    @staticmethod
+    def resolve_room_name(obj: Call) -> str | None:
+        return obj.room_name or None
 
 
 class MemberEvent(MemberOut):
