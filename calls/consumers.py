@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.usersig import InvalidUserSig, socket_user, usersig_verify
 from calls import protocol, services
 from calls.delivery import deliver, device_group, send_to_device
-from calls.ice import ice_servers_for
+from calls.ice import ice_servers_for, ice_servers_ttl
 from calls.throttle import FrameThrottle, Verdict
 from rooms import services as rooms
 from rooms.handlers import RoomHandlers
@@ -278,6 +278,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
                 device_id=self.device_id,
                 protocol=protocol.PROTOCOL_VERSION,
                 ice_servers=ice_servers_for(username=user.username),
+                ice_servers_ttl=ice_servers_ttl(),
             )
         )
         await accounts.presence_announce(user=user)

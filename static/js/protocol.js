@@ -118,7 +118,7 @@ export const SPEC = Object.freeze({
     },
     hello: {
       required: ["device_id", "ice_servers", "protocol", "user"],
-      optional: [],
+      optional: ["ice_servers_ttl"],
     },
     ok: {
       required: [],
