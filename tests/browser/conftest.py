@@ -18,7 +18,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from tests.factories import PASSWORD
+from tests.browser.services import start_coturn, stop
+from tests.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 ASGI_APP = "config.asgi:application"
@@ -135,6 +136,21 @@ def daphne_servers(loopback_only, transactional_db):
     yield start
     for proc in procs:
         stop_daphne(proc)
+
+
+@pytest.fixture
+def people(transactional_db):
+    """Alice, Bob and Carol, with the password `sign_in` uses."""
+    for name in ("alice", "bob", "carol"):
+        UserFactory(username=name, display_name=name.capitalize())
+
+
+@pytest.fixture
+def coturn(loopback_only, tmp_path):
+    """A real coturn (Debian's package) on 127.0.0.1 with a shared secret of its own."""
+    server, proc = start_coturn(tmp_path)
+    yield server
+    stop(proc)
 
 
 @pytest.fixture
