@@ -105,3 +105,71 @@ def start_coturn(workdir: Path) -> tuple[Coturn, subprocess.Popen]:
     return Coturn(
         url=f"turn:127.0.0.1:{port}?transport=udp", secret=secret, log=log
     ), proc
+
+
+# --- nginx -------------------------------------------------------------------------
+
+NGINX_CONF = """\
+# Generated for one test: nginx in front of daphne processes (see docs/deploy.md).
+daemon off;
+master_process off;
+user root;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    upstream parley {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://parley;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_read_timeout 1h;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(
+    workdir: Path, *, primary: list[str], backup: list[str] = ()
+) -> tuple[str, subprocess.Popen]:
+    """nginx on a free port of 127.0.0.1, proxying HTTP and WebSockets to the
+    `primary` upstreams (host:port), and to the `backup` ones once those fail."""
+    binary = require_binary("nginx", "nginx-light", "/usr/sbin/nginx")
+    port = free_port()
+    servers = [f"        server {a} max_fails=1 fail_timeout=30s;" for a in primary]
+    servers += [f"        server {a} backup;" for a in backup]
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(workdir=workdir, port=port, servers="\n".join(servers))
+    )
+    proc = subprocess.Popen(
+        [binary, "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)]
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return f"http://127.0.0.1:{port}", proc
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            log = workdir / "error.log"
+            raise AssertionError(
+                "nginx did not start:\n" + (log.read_text() if log.exists() else "")
+            )
+        time.sleep(0.05)
