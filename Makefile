@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint chromium debian-tools messages
+.PHONY: run test bench lint chromium debian-tools messages
 
 run: $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput
@@ -16,8 +16,17 @@ run: $(VENV)/.run-installed
 	@echo ""
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-test: $(VENV)/.test-installed debian-tools
+test: $(VENV)/.test-installed debian-tools bench/node_modules/.installed
 	$(PY) scripts/run_tests.py $(PYTEST_ARGS)
+
+# Benchmarks P1-P5 against PeerJS's server (docs/performance.md); not part of `make test`.
+# Pass options with BENCH_ARGS="--repeat 3" or "--quick".
+bench: $(VENV)/.test-installed debian-tools bench/node_modules/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
@@ -40,8 +49,9 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyt
 	touch $@ $(VENV)/.run-installed
 
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here); the
-# TURN and several-process tests run Debian's coturn and nginx. Each is "binary:package".
-DEBIAN_TOOLS := chromium:chromium turnserver:coturn nginx:nginx-light
+# TURN and several-process tests run Debian's coturn and nginx; the benchmarks and the
+# channel-layer tests start their own redis-server. Each is "binary:package".
+DEBIAN_TOOLS := chromium:chromium turnserver:coturn nginx:nginx-light redis-server:redis-server
 
 debian-tools:
 	@missing=""; \
