@@ -349,6 +349,11 @@ async function setups() {
   return { steps };
 }
 
+process.on("unhandledRejection", (error) => {
+  log(`failed: ${error?.message ?? error}`);
+  process.exit(1);
+});
+
 const modes = { relay, idle, setups };
 const cpuStart = process.cpuUsage();
 const wallStart = performance.now();

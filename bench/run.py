@@ -17,6 +17,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -196,7 +197,7 @@ def server_env(database_url: str, redis_url: str | None, secret_key: str) -> dic
 @contextmanager
 def daphnes(n: int, env: dict):
     """n daphne processes serving Parley; yields [(http url, pid)]."""
-    procs, servers = [], []
+    procs, servers, profilers = [], [], []
     try:
         for _ in range(n):
             port = free_port()
@@ -207,10 +208,29 @@ def daphnes(n: int, env: dict):
             url = f"http://127.0.0.1:{port}"
             wait_http(url + "/accounts/login/", proc, "daphne")
             servers.append((url, proc.pid))
+            if PROFILE_DIR:
+                profilers.append(profile(proc.pid, port))
         yield servers
     finally:
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(60)
         for proc in procs:
             stop(proc)
+
+
+# `--profile DIR`: py-spy (pip install py-spy) samples every daphne of the run.
+PROFILE_DIR: Path | None = None
+
+
+def profile(pid: int, port: int) -> subprocess.Popen:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out = PROFILE_DIR / f"daphne-{port}-{int(time.time())}.txt"
+    command = [spy, "record", "--pid", str(pid), "--rate", "200", "--format"]
+    command += ["raw", "--output", str(out), "--nonblocking"]
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 @contextmanager
@@ -651,6 +671,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs; medians shown")
     parser.add_argument("--only", default="P1,P2,P3,P4,P5")
     parser.add_argument("--out", type=Path, default=None, help="JSON file to write")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy dir")
+    parser.add_argument("--pairs", type=int, default=None, help="P1/P2 pairs")
     args = parser.parse_args()
     only = set(args.only.split(","))
     if sorted(name for _, name in socket.if_nameindex()) != ["lo"]:
@@ -663,7 +685,13 @@ def main() -> int:
         return subprocess.call([*prefix, sys.executable, *sys.argv])
     os.environ["_BENCH_DB"] = bench_database()
 
-    size = QUICK if args.quick else FULL
+    size = dict(QUICK if args.quick else FULL)
+    if args.pairs:
+        size["pairs"] = args.pairs
+    global PROFILE_DIR
+    PROFILE_DIR = args.profile
+    if PROFILE_DIR:
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     runs = []
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
