@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint chromium messages
+.PHONY: run test bench lint chromium debian-tools messages
 
 run: $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput
@@ -16,8 +16,17 @@ run: $(VENV)/.run-installed
 	@echo ""
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-test: $(VENV)/.test-installed chromium
+test: $(VENV)/.test-installed debian-tools bench/node_modules/.installed
 	$(PY) scripts/run_tests.py $(PYTEST_ARGS)
+
+# Benchmarks P1-P5 against PeerJS's server (docs/performance.md); not part of `make test`.
+# Pass options with BENCH_ARGS="--repeat 3" or "--quick".
+bench: $(VENV)/.test-installed debian-tools bench/node_modules/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
@@ -39,14 +48,25 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
-# Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Browser tests drive Debian's Chromium (Playwright cannot download browsers here); the
+# TURN and several-process tests run Debian's coturn and nginx; the benchmarks and the
+# channel-layer tests start their own redis-server. Each is "binary:package".
+DEBIAN_TOOLS := chromium:chromium turnserver:coturn nginx:nginx-light redis-server:redis-server
+
+debian-tools:
+	@missing=""; \
+	for pair in $(DEBIAN_TOOLS); do \
+	  bin=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$bin >/dev/null 2>&1 || [ -x /usr/sbin/$$bin ] || missing="$$missing $$pkg"; \
+	done; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Chromium with apt-get…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing$$missing with apt-get…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Chromium is missing. Install it (Debian/Ubuntu: sudo apt-get install chromium) and run make test again." >&2; \
+	    echo "Missing Debian packages:$$missing. Install them (sudo apt-get install$$missing) and run make test again." >&2; \
 	    exit 1; \
 	  fi; \
 	}
+
+chromium: debian-tools

@@ -27,6 +27,22 @@ def device_connect(*, user: User, device_id: str, channel_name: str) -> Device:
     )
 
 
+def device_online(*, user: User, device_id: str, channel_name: str) -> bool:
+    """Record a newly opened socket; True if it brought `user` online, which is the
+    only time everyone needs telling. Checked before the row exists, so of two sockets
+    opening at once at least one answers True."""
+    was_online = user_online_state(user=user) == "online"
+    device_connect(user=user, device_id=device_id, channel_name=channel_name)
+    return not was_online
+
+
+def device_offline(*, user: User, device_id: str) -> bool:
+    """Forget a socket that closed; True if that took `user` offline. Checked after
+    the row is gone, so of two sockets closing at once at least one answers True."""
+    device_disconnect(device_id=device_id)
+    return user_online_state(user=user) == "offline"
+
+
 def device_keepalive(*, user: User, device_id: str, channel_name: str) -> bool:
     """Mark a device as still connected. True if its row had been swept and was
     recreated (the device had been announced offline)."""

@@ -1,5 +1,6 @@
 """API for signed-in users: their own call history (the bills), one call at a time
-or a page at a time, always from the requester's side of the call."""
+or a page at a time, always from the requester's side of the call; and fresh ICE
+servers (TURN credentials) for calls that outlive the ones `hello` gave."""
 
 from datetime import datetime
 from typing import Literal
@@ -10,7 +11,9 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from accounts.api import USER_AUTH, UserOut
 from accounts.models import User
+from calls.ice import ice_servers_for, ice_servers_ttl
 from calls.models import Call
+from calls.protocol import IceServer
 from calls.selectors import calls_of_user_marked
 from config.errors import ApiError
 
@@ -98,3 +101,19 @@ def call_detail(request, call_id: str):
     if call is None:
         raise ApiError(404, "call_not_found", "No such call.")
     return call
+
+
+class IceServersOut(Schema):
+    ice_servers: list[IceServer]
+    ice_servers_ttl: int | None = Field(
+        description="Seconds the TURN credentials stay valid; null if none expire."
+    )
+
+
+@router.get("/ice-servers", response=IceServersOut, auth=AUTH)
+def ice_servers(request):
+    """The requester's ICE servers with new TURN credentials, as in `hello`."""
+    return {
+        "ice_servers": ice_servers_for(username=request.user.username),
+        "ice_servers_ttl": ice_servers_ttl(),
+    }

@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.usersig import InvalidUserSig, socket_user, usersig_verify
 from calls import protocol, services
 from calls.delivery import deliver, device_group, send_to_device
-from calls.ice import ice_servers_for
+from calls.ice import ice_servers_for, ice_servers_ttl
 from calls.throttle import FrameThrottle, Verdict
 from rooms import services as rooms
 from rooms.handlers import RoomHandlers
@@ -29,6 +29,22 @@ log = logging.getLogger(__name__)
 
 
 ANSWERED = object()  # a handler that already sent its ok / error
+
+# When this process last ran the sweeps of a heartbeat. They look at every device,
+# call and room member, so one socket's beat per PRESENCE_HEARTBEAT does them for
+# all: with each socket doing them, a process's cost grew with the square of its
+# sockets (docs/performance.md).
+_chores_done_at = float("-inf")
+
+
+def process_chores_due(*, now: float) -> bool:
+    """True, at most once per PRESENCE_HEARTBEAT in this process, for the first
+    socket that beats."""
+    global _chores_done_at
+    if now - _chores_done_at < settings.PRESENCE_HEARTBEAT:
+        return False
+    _chores_done_at = now
+    return True
 
 
 class Refused(Exception):
@@ -103,10 +119,10 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
                     user=self.user, device_id=self.device_id
                 )
             )
-            await database_sync_to_async(accounts.device_disconnect)(
-                device_id=self.device_id
-            )
-            await accounts.presence_announce(user=self.user)
+            if await database_sync_to_async(accounts.device_offline)(
+                user=self.user, device_id=self.device_id
+            ):
+                await accounts.presence_announce(user=self.user)
 
     async def receive(self, text_data=None, bytes_data=None):
         """Called for each frame the client sends."""
@@ -271,7 +287,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         await self.channel_layer.group_add(
             device_group(self.device_id), self.channel_name
         )
-        await database_sync_to_async(accounts.device_connect)(
+        came_online = await database_sync_to_async(accounts.device_online)(
             user=user, device_id=self.device_id, channel_name=self.channel_name
         )
         await self.send_frame(
@@ -280,9 +296,11 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
                 device_id=self.device_id,
                 protocol=protocol.PROTOCOL_VERSION,
                 ice_servers=ice_servers_for(username=user.username),
+                ice_servers_ttl=ice_servers_ttl(),
             )
         )
-        await accounts.presence_announce(user=user)
+        if came_online:  # another tab of theirs was already announced
+            await accounts.presence_announce(user=user)
         await deliver(
             await database_sync_to_async(services.calls_device_back)(
                 user=user, device_id=self.device_id
@@ -291,7 +309,8 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         self.tasks = [asyncio.create_task(self.heartbeat())]
 
     async def heartbeat(self) -> None:
-        """Keep this device's row fresh, and sweep rows whose process died."""
+        """Keep this device's row fresh, and (once per beat for the whole process)
+        sweep rows whose process died and settle the calls and rooms they were in."""
         while True:
             await asyncio.sleep(settings.PRESENCE_HEARTBEAT)
             try:
@@ -302,6 +321,8 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
                 )
                 if revived:  # a sweep had taken our row: others saw us go offline
                     await accounts.presence_announce(user=self.user)
+                if not process_chores_due(now=time.monotonic()):
+                    continue
                 for user in await database_sync_to_async(accounts.presence_sweep)():
                     await accounts.presence_announce(user=user)
                 await deliver(

@@ -1,6 +1,6 @@
-"""ICE servers handed to clients in `hello`: STUN as configured, TURN with time-limited
-credentials in coturn's REST-API scheme (username `expiry:user`, password
-base64(HMAC-SHA1(secret, username)))."""
+"""ICE servers handed to clients in `hello` and by GET /api/ice-servers: STUN as
+configured, TURN with time-limited credentials in coturn's REST-API scheme (username
+`expiry:user`, password base64(HMAC-SHA1(secret, username)))."""
 
 import base64
 import hashlib
@@ -34,3 +34,8 @@ def ice_servers_for(*, username: str) -> list[IceServer]:
         else:
             servers.append(IceServer(urls=settings.TURN_URLS))
     return servers
+
+
+def ice_servers_ttl() -> int | None:
+    """Seconds the credentials of `ice_servers_for()` stay valid; None if none expire."""
+    return settings.TURN_TTL if settings.TURN_URLS and settings.TURN_SECRET else None

@@ -332,6 +332,9 @@ class Hello(ServerFrame):
     device_id: str
     protocol: int
     ice_servers: list[IceServer]
+    # Seconds the TURN credentials in `ice_servers` stay valid; None when nothing in
+    # them expires. Clients refresh from GET /api/ice-servers before then.
+    ice_servers_ttl: int | None = None
 
 
 @server_frame("pong")

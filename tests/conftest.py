@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.test import Client
 
 from accounts.usersig import usersig_issue
@@ -23,6 +24,11 @@ BROWSER_TESTS = Path(__file__).parent / "browser"
 
 # The browser fixtures (daphne, Chromium, sign_in), for tests/browser and tests/bot.
 pytest_plugins = ["tests.browser.harness"]
+
+# The test process closes its database connections after each use: a connection kept
+# open by a consumer's worker thread (CONN_MAX_AGE) would stop pytest-django dropping
+# the test database at the end. The daphne processes of browser tests keep theirs.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 def pytest_collection_modifyitems(items):

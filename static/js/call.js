@@ -70,6 +70,7 @@ export class CallController extends EventTarget {
     on("call.answered_elsewhere", (f) => this.onAnsweredElsewhere(f));
     on("call.ended", (f) => this.onEnded(f));
     on("call.signal", (f) => this.onSignal(f));
+    on("ice_servers", ({ iceServers }) => this.peer?.setIceServers(iceServers));
     on("call.media", (f) => this.isCurrent(f) && this.update({ remoteMic: f.audio, remoteCamera: f.video }));
   }
 
@@ -243,7 +244,7 @@ export class CallController extends EventTarget {
     this.peer?.close();
     const peer = new PeerSession({
       polite: frame.polite,
-      iceServers: this.client.hello?.ice_servers ?? [],
+      iceServers: this.client.iceServers,
       iceTransportPolicy: this.options.iceTransportPolicy,
       localStream: this.localStream ?? undefined,
       send: (signal) => this.client.send("call.signal", { call_id: frame.call_id, ...signal }),

@@ -165,6 +165,16 @@ export class PeerSession extends EventTarget {
     return result;
   }
 
+  /**
+   * New TURN credentials (SignalingClient's "ice_servers"): an ICE restart in this
+   * connection would fail with expired ones.
+   * @param {RTCIceServer[]} iceServers
+   */
+  setIceServers(iceServers) {
+    if (this.pc.signalingState === "closed") return;
+    this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
+  }
+
   close() {
     this.pc.onnegotiationneeded = null;
     this.pc.onicecandidate = null;

@@ -122,7 +122,7 @@ export const SPEC = Object.freeze({
     },
     hello: {
       required: ["device_id", "ice_servers", "protocol", "user"],
-      optional: [],
+      optional: ["ice_servers_ttl"],
     },
     ok: {
       required: [],

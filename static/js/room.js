@@ -83,6 +83,10 @@ export class RoomController extends EventTarget {
       });
     onInvitation("call.started", () => "accepted");
     onInvitation("call.ended", (f) => f.reason);
+    client.addEventListener("ice_servers", (event) => {
+      const { iceServers } = /** @type {CustomEvent} */ (event).detail;
+      for (const peer of this.peers.values()) peer.setIceServers(iceServers);
+    });
     // After a reconnection the server has forgotten this socket: join again.
     client.addEventListener("hello", () => {
       if (this.phase === "in") this.join(this.password).catch(() => {});
@@ -244,7 +248,7 @@ export class RoomController extends EventTarget {
     if (peer) return peer;
     peer = new PeerSession({
       polite,
-      iceServers: this.client.hello?.ice_servers ?? [],
+      iceServers: this.client.iceServers,
       localStream: this.localStream ?? undefined,
       send: (signal) =>
         this.client.send("room.signal", { room_id: this.roomId, to: memberId, ...signal }),

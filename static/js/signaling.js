@@ -2,11 +2,14 @@
 /**
  * The signalling connection: one WebSocket to /ws/, its hello, promise-based requests
  * over the req / ok / error envelope, keep-alive pings, and reconnection with jittered
- * exponential backoff. No DOM access; pages listen to its events.
+ * exponential backoff, and the ICE servers: the hello's, refreshed from
+ * GET /api/ice-servers before their TURN credentials expire. No DOM access; pages
+ * listen to its events.
  *
  * Events (CustomEvent, `detail` as noted):
  *   "state"        {state: "connecting" | "online" | "offline" | "closed", code?}
  *   "hello"        the hello frame (after every (re)connection)
+ *   "ice_servers"  {iceServers, ttl} after a refresh gave new TURN credentials
  *   "frame"        every server frame
  *   <frame type>   each server frame also under its own type, e.g. "presence"
  *   "unauthorized" the server refused our credentials (4401); no reconnection
@@ -22,11 +25,20 @@ import { CLOSE, ProtocolError, clientFrame } from "./protocol.js";
  * @property {number} [requestTimeout] ms before a request is rejected (default 15 000)
  * @property {number} [backoffBase]    first reconnect delay cap in ms (default 500)
  * @property {number} [backoffMax]     largest reconnect delay cap in ms (default 30 000)
+ * @property {string} [iceServersUrl]  where fresh ICE servers come from (default: /api/ice-servers of the socket's host)
  * @property {typeof WebSocket} [WebSocketImpl]
+ * @property {typeof fetch} [fetchImpl]
  */
 
 /** Close code this client uses when the server stopped answering pings. */
 export const PONG_TIMEOUT = 4000;
+
+/** Refresh TURN credentials when this share of their lifetime has passed. */
+export const ICE_REFRESH_AT = 0.8;
+/** A failed refresh is tried again this soon (ms), while the credentials last. */
+const ICE_RETRY = 10000;
+/** setTimeout's largest delay; a longer one would fire at once. */
+const MAX_TIMER = 2 ** 31 - 1;
 
 /** Rejections made by this client itself, not answers from the server. */
 const LOCAL_FAILURES = new Set(["timeout", "offline", "disconnected", "closed"]);
@@ -50,20 +62,25 @@ export class SignalingClient extends EventTarget {
       requestTimeout: 15000,
       backoffBase: 500,
       backoffMax: 30000,
+      iceServersUrl: iceServersUrl(url),
       WebSocketImpl: globalThis.WebSocket,
+      fetchImpl: globalThis.fetch?.bind(globalThis),
       ...options,
     };
     /** @type {"idle" | "connecting" | "online" | "offline" | "closed"} */
     this.state = "idle";
     /** @type {Record<string, any> | null} */
     this.hello = null;
+    /** The ICE servers to give a new RTCPeerConnection: the hello's, or fresher. */
+    /** @type {RTCIceServer[]} */
+    this.iceServers = [];
     /** @type {WebSocket | null} */
     this.socket = null;
     this.attempt = 0;
     this.nextReq = 1;
     /** @type {Map<string, {resolve: Function, reject: Function, timer: any}>} */
     this.pending = new Map();
-    this.timers = { reconnect: 0, ping: 0, pong: 0 };
+    this.timers = { reconnect: 0, ping: 0, pong: 0, ice: 0 };
   }
 
   /** Open the connection (and keep it open until close()). */
@@ -97,6 +114,7 @@ export class SignalingClient extends EventTarget {
     if (this.state === "closed") return;
     this.setState("closed");
     this.stopTimers();
+    clearTimeout(this.timers.ice);
     this.failPending(new ProtocolError("closed", 0, "The connection was closed."));
     this.socket?.close(1000);
   }
@@ -159,6 +177,8 @@ export class SignalingClient extends EventTarget {
       this.attempt = 0;
       this.setState("online");
       this.schedulePing();
+      this.iceServers = frame.ice_servers ?? [];
+      this.scheduleIceRefresh(frame.ice_servers_ttl);
     }
     const waiting = frame.req !== undefined ? this.pending.get(frame.req) : undefined;
     if (waiting && (frame.type === "ok" || frame.type === "pong" || frame.type === "error")) {
@@ -184,6 +204,7 @@ export class SignalingClient extends EventTarget {
     this.failPending(new ProtocolError("disconnected", code, "The connection was lost."));
     if (this.state === "closed") return;
     if (code === CLOSE.unauthorized) {
+      clearTimeout(this.timers.ice);
       this.setState("closed", code);
       this.dispatchEvent(new CustomEvent("unauthorized", { detail: { code } }));
       return;
@@ -222,6 +243,51 @@ export class SignalingClient extends EventTarget {
     this.onClose(socket, PONG_TIMEOUT);
   }
 
+  /**
+   * Fetch new TURN credentials before the ones we hold (valid `ttl` s) run out. A
+   * call in progress keeps its relay; new peer connections and ICE restarts need
+   * valid credentials.
+   * @param {number | null | undefined} ttl
+   */
+  scheduleIceRefresh(ttl) {
+    clearTimeout(this.timers.ice);
+    if (!ttl || ttl <= 0) return;
+    const expiresAt = Date.now() + ttl * 1000;
+    const refresh = async () => {
+      let fresh = null;
+      try {
+        fresh = await this.fetchIceServers();
+      } catch {
+        // network or server trouble: try again below while the old ones last
+      }
+      if (this.state === "closed") return;
+      if (fresh) {
+        this.iceServers = fresh.ice_servers;
+        this.dispatchEvent(
+          new CustomEvent("ice_servers", { detail: { iceServers: fresh.ice_servers, ttl: fresh.ice_servers_ttl } }),
+        );
+        this.scheduleIceRefresh(fresh.ice_servers_ttl);
+      } else if (Date.now() + ICE_RETRY < expiresAt) {
+        this.timers.ice = setTimeout(refresh, ICE_RETRY);
+      }
+    };
+    this.timers.ice = setTimeout(refresh, Math.min(MAX_TIMER, ttl * 1000 * ICE_REFRESH_AT));
+  }
+
+  /** @returns {Promise<{ice_servers: RTCIceServer[], ice_servers_ttl: number | null} | null>} */
+  async fetchIceServers() {
+    /** @type {Record<string, string>} */
+    const headers = { Accept: "application/json" };
+    if (this.options.userSig) headers.Authorization = `Bearer ${this.options.userSig}`;
+    const answer = await this.options.fetchImpl(this.options.iceServersUrl, {
+      credentials: "same-origin",
+      headers,
+    });
+    if (!answer.ok) return null;
+    const body = await answer.json();
+    return Array.isArray(body?.ice_servers) ? body : null;
+  }
+
   stopTimers() {
     clearTimeout(this.timers.ping);
     clearTimeout(this.timers.pong);
@@ -253,4 +319,16 @@ export class SignalingClient extends EventTarget {
  */
 export function socketUrl(location) {
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws/`;
+}
+
+/**
+ * GET /api/ice-servers on the host of a /ws/ URL (http: for ws:, https: for wss:).
+ * @param {string} url
+ */
+export function iceServersUrl(url) {
+  const parsed = new URL(url);
+  parsed.protocol = parsed.protocol === "wss:" ? "https:" : "http:";
+  parsed.pathname = "/api/ice-servers";
+  parsed.search = "";
+  return parsed.toString();
 }

@@ -12,6 +12,8 @@ from accounts.services import (
     device_connect,
     device_disconnect,
     device_keepalive,
+    device_offline,
+    device_online,
     presence_sweep,
 )
 
@@ -23,6 +25,22 @@ def test_a_user_with_a_device_is_online_until_it_disconnects(user):
     assert users_online_state(handles=["alice"]) == {"alice": "online"}
     device_disconnect(device_id="d1")
     assert users_online_state(handles=["alice"]) == {"alice": "offline"}
+
+
+def test_only_the_first_device_brings_a_user_online_and_only_the_last_takes_them_off(
+    user,
+):
+    """Everyone is told when the state changes, not for every tab."""
+    assert device_online(user=user, device_id="d1", channel_name="c1") is True
+    assert device_online(user=user, device_id="d2", channel_name="c2") is False
+    assert device_offline(user=user, device_id="d1") is False
+    assert device_offline(user=user, device_id="d2") is True
+
+
+def test_a_stale_device_does_not_keep_a_user_online_for_the_next_one(user):
+    device_connect(user=user, device_id="old", channel_name="c1")
+    Device.objects.update(last_seen=timezone.now() - timedelta(minutes=5))
+    assert device_online(user=user, device_id="d2", channel_name="c2") is True
 
 
 def test_a_stale_device_counts_as_offline_before_any_sweep(user, settings):

@@ -13,14 +13,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from urllib.request import urlopen
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from tests.factories import PASSWORD
+from rooms.services import room_create
+from tests.browser.services import free_port, start_coturn, start_nginx, stop
+from tests.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 ASGI_APP = "config.asgi:application"
@@ -78,12 +80,6 @@ def _database_url() -> str:
     return f"postgres://{credentials}{at}{netloc}/{db['NAME']}{host_query}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def app_env(**overrides: str) -> dict[str, str]:
     """The environment of a process of the app (daphne, a management command) that
     works on the test database."""
@@ -100,7 +96,7 @@ def app_env(**overrides: str) -> dict[str, str]:
 def start_daphne(port: int | None = None, **env_overrides: str):
     """A daphne process serving the app on 127.0.0.1 (on a free port unless given);
     (url, process)."""
-    port = port or _free_port()
+    port = port or free_port()
     env = app_env(**env_overrides)
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
@@ -122,30 +118,82 @@ def start_daphne(port: int | None = None, **env_overrides: str):
         time.sleep(0.1)
 
 
-def stop_daphne(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
+class DaphneServers:
+    """`daphne_servers(n, **env)` → n URLs of daphne processes on the test database;
+    `daphne_servers.kill(url)` crashes one (SIGKILL: no cleanup runs)."""
+
+    def __init__(self):
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def __call__(self, n: int = 1, **env: str) -> list[str]:
+        urls = []
+        for _ in range(n):
+            url, proc = start_daphne(**env)
+            self.procs[url] = proc
+            urls.append(url)
+        return urls
+
+    def kill(self, url: str) -> None:
+        proc = self.procs[url]
         proc.kill()
+        proc.wait(10)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            stop(proc)
 
 
 @pytest.fixture
 def daphne_servers(loopback_only, transactional_db):
-    """`daphne_servers(n, **env)` → n URLs of daphne processes on the test database."""
+    """Start daphne processes on the test database (see `DaphneServers`)."""
+    servers = DaphneServers()
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture
+def nginx(loopback_only, tmp_path):
+    """`nginx(primary=[url…], backup=[url…])` → the URL of Debian's nginx in front of
+    those daphne URLs, with WebSocket upgrades (the config docs/deploy.md shows)."""
     procs = []
 
-    def start(n: int = 1, **env: str) -> list[str]:
-        urls = []
-        for _ in range(n):
-            url, proc = start_daphne(**env)
-            procs.append(proc)
-            urls.append(url)
-        return urls
+    def start(*, primary: list[str], backup: list[str] = ()) -> str:
+        workdir = tmp_path / f"nginx{len(procs)}"
+        workdir.mkdir()
+        url, proc = start_nginx(
+            workdir,
+            primary=[urlsplit(u).netloc for u in primary],
+            backup=[urlsplit(u).netloc for u in backup],
+        )
+        procs.append(proc)
+        return url
 
     yield start
     for proc in procs:
-        stop_daphne(proc)
+        stop(proc)
+
+
+@pytest.fixture
+def people(transactional_db):
+    """Alice, Bob and Carol, with the password `sign_in` uses."""
+    for name in ("alice", "bob", "carol"):
+        UserFactory(username=name, display_name=name.capitalize())
+
+
+@pytest.fixture
+def room(transactional_db):
+    """The room "standup", owned by Alice, and four people to enter it."""
+    names = ("alice", "bob", "carol", "dave")
+    users = {n: UserFactory(username=n, display_name=n.capitalize()) for n in names}
+    return room_create(owner=users["alice"], name="Standup", room_id="standup")
+
+
+@pytest.fixture
+def coturn(loopback_only, tmp_path):
+    """A real coturn (Debian's package) on 127.0.0.1 with a shared secret of its own."""
+    server, proc = start_coturn(tmp_path)
+    yield server
+    stop(proc)
 
 
 @pytest.fixture

@@ -6,15 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from calls.models import Call
-from tests.factories import UserFactory
 
 MEDIA_DEADLINE = 20  # seconds; first frames arrive in well under one here
-
-
-@pytest.fixture
-def people(transactional_db):
-    for name in ("alice", "bob", "carol"):
-        UserFactory(username=name, display_name=name.capitalize())
 
 
 def person(page, username):

@@ -2,25 +2,14 @@
 
 import time
 
-import pytest
 from django.test import Client
 from playwright.sync_api import expect
-
-from rooms.services import room_create
-from tests.factories import UserFactory
 
 MEDIA_DEADLINE = 40  # seconds; twelve streams on a two-core machine
 
 
-@pytest.fixture
-def room(transactional_db):
-    names = ("alice", "bob", "carol", "dave")
-    users = {n: UserFactory(username=n, display_name=n.capitalize()) for n in names}
-    return room_create(owner=users["alice"], name="Standup", room_id="standup")
-
-
-def enter(sign_in, username, room_id="standup"):
-    page = sign_in(username)
+def enter(sign_in, username, room_id="standup", server=None):
+    page = sign_in(username, server=server)
     page.goto(f"/rooms/{room_id}/")
     expect(page.locator("#room")).to_have_attribute("data-phase", "in")
     return page

@@ -34,6 +34,7 @@ _PARLEY_VARS = {
     "TURN_SECRET",
     "TURN_TTL",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "CONN_MAX_AGE",
 }
 
 PRINT = (
@@ -42,7 +43,9 @@ PRINT = (
     "'host': s.DATABASES['default'].get('HOST', ''),"
     "'layer': s.CHANNEL_LAYERS['default'], 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS,"
     "'ring': s.CALL_RING_TIMEOUT, 'stun': s.STUN_URLS, 'turn': s.TURN_URLS,"
-    "'turn_secret': s.TURN_SECRET, 'turn_ttl': s.TURN_TTL}))"
+    "'turn_secret': s.TURN_SECRET, 'turn_ttl': s.TURN_TTL,"
+    "'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE'],"
+    "'health_checks': s.DATABASES['default']['CONN_HEALTH_CHECKS']}))"
 )
 
 
@@ -74,6 +77,12 @@ def test_redis_url_selects_channels_redis_over_tcp_or_unix_socket():
         assert host["address"] == url
         # Longer than channels-redis' 5 s blocking wait (redis-py 8 defaults to 5 s).
         assert host["socket_timeout"] > 5
+
+
+def test_database_connections_are_kept_open_between_socket_events():
+    s = settings_with()
+    assert (s["conn_max_age"], s["health_checks"]) == (300, True)
+    assert settings_with(CONN_MAX_AGE="0")["conn_max_age"] == 0
 
 
 def test_call_and_ice_settings_are_read():

@@ -9,7 +9,13 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 
 import { CLOSE, ERRORS, ProtocolError, clientFrame } from "../../static/js/protocol.js";
-import { SignalingClient, backoffDelay, socketUrl } from "../../static/js/signaling.js";
+import {
+  ICE_REFRESH_AT,
+  SignalingClient,
+  backoffDelay,
+  iceServersUrl,
+  socketUrl,
+} from "../../static/js/signaling.js";
 
 const URL = "ws://parley.test/ws/";
 
@@ -533,6 +539,116 @@ describe("backoffDelay", () => {
   test("defaults to base 500 and max 30 000", () => {
     assert.equal(backoffDelay(0, undefined, undefined, () => 0.5), 250);
     assert.equal(backoffDelay(99, undefined, undefined, () => 0.5), 15000);
+  });
+});
+
+describe("ICE servers", () => {
+  const TURN = (n) => [{ urls: ["turn:turn.test:3478"], username: `${n}:ada`, credential: `c${n}` }];
+
+  /**
+   * A fetch that records its calls and answers from `answers` in turn (a status
+   * number, an Error to throw, or a body for a 200).
+   */
+  function fakeFetch(...answers) {
+    const calls = [];
+    const fetchImpl = async (url, init) => {
+      calls.push({ url, init });
+      const answer = answers.shift();
+      if (answer instanceof Error) throw answer;
+      if (typeof answer === "number") return { ok: false, status: answer, json: async () => ({}) };
+      return { ok: true, status: 200, json: async () => answer };
+    };
+    return { fetchImpl, calls };
+  }
+
+  /** Mock setTimeout and Date together: the refresh compares against the clock. */
+  function clock(t) {
+    t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1_000_000 });
+    return t.mock.timers;
+  }
+
+  test("the hello's ice_servers are the client's until a refresh", () => {
+    const { client, socket } = opened();
+    socket.receive({ ...HELLO, ice_servers: TURN(1) });
+    assert.deepEqual(client.iceServers, TURN(1));
+  });
+
+  test("credentials with a TTL are refreshed at 80% of it, and again by the new TTL", async (t) => {
+    const timers = clock(t);
+    const { fetchImpl, calls } = fakeFetch(
+      { ice_servers: TURN(2), ice_servers_ttl: 50 },
+      { ice_servers: TURN(3), ice_servers_ttl: 50 },
+    );
+    const { client, socket } = opened({ fetchImpl });
+    const events = record(client, "ice_servers");
+    socket.receive({ ...HELLO, ice_servers: TURN(1), ice_servers_ttl: 100 });
+    timers.tick(100 * 1000 * ICE_REFRESH_AT - 1);
+    await flush();
+    assert.equal(calls.length, 0, "not before 80% of the TTL");
+    timers.tick(1);
+    await flush();
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].url, "http://parley.test/api/ice-servers");
+    assert.equal(calls[0].init.credentials, "same-origin");
+    assert.equal(calls[0].init.headers.Authorization, undefined, "the session cookie authenticates");
+    assert.deepEqual(client.iceServers, TURN(2));
+    assert.deepEqual(events, [["ice_servers", { iceServers: TURN(2), ttl: 50 }]]);
+    timers.tick(50 * 1000 * ICE_REFRESH_AT);
+    await flush();
+    assert.equal(calls.length, 2);
+    assert.deepEqual(client.iceServers, TURN(3));
+  });
+
+  test("with userSig the refresh sends it as a bearer token", async (t) => {
+    const timers = clock(t);
+    const { fetchImpl, calls } = fakeFetch({ ice_servers: TURN(2), ice_servers_ttl: 10 });
+    const { socket } = opened({ fetchImpl, userSig: "sig-9" });
+    socket.receive({ ...HELLO, ice_servers_ttl: 10 });
+    timers.tick(10 * 1000);
+    await flush();
+    assert.equal(calls[0].init.headers.Authorization, "Bearer sig-9");
+  });
+
+  test("a failed refresh is retried while the old credentials last, then given up", async (t) => {
+    const timers = clock(t);
+    const { fetchImpl, calls } = fakeFetch(503, new Error("network down"), 500, 500);
+    const { client, socket } = opened({ fetchImpl });
+    socket.receive({ ...HELLO, ice_servers: TURN(1), ice_servers_ttl: 100 });
+    timers.tick(80 * 1000); // first try (503)
+    await flush();
+    timers.tick(10 * 1000); // second try (throws), at 90 s
+    await flush();
+    assert.equal(calls.length, 2);
+    assert.deepEqual(client.iceServers, TURN(1), "a failure keeps the credentials we had");
+    timers.tick(60 * 1000); // 100 s is past: no retry would still be in time
+    await flush();
+    assert.equal(calls.length, 2);
+  });
+
+  test("without a TTL (nothing expires) nothing is fetched", async (t) => {
+    const timers = clock(t);
+    const { fetchImpl, calls } = fakeFetch();
+    const { socket } = opened({ fetchImpl });
+    socket.receive(HELLO);
+    timers.tick(10 * 24 * 3600 * 1000);
+    await flush();
+    assert.equal(calls.length, 0);
+  });
+
+  test("close() cancels the refresh", async (t) => {
+    const timers = clock(t);
+    const { fetchImpl, calls } = fakeFetch({ ice_servers: TURN(2), ice_servers_ttl: 10 });
+    const { client, socket } = opened({ fetchImpl });
+    socket.receive({ ...HELLO, ice_servers_ttl: 10 });
+    client.close();
+    timers.tick(20 * 1000);
+    await flush();
+    assert.equal(calls.length, 0);
+  });
+
+  test("iceServersUrl maps ws: to http: and wss: to https:, on the socket's host", () => {
+    assert.equal(iceServersUrl("ws://127.0.0.1:8000/ws/"), "http://127.0.0.1:8000/api/ice-servers");
+    assert.equal(iceServersUrl("wss://call.example.com/ws/?x=1"), "https://call.example.com/api/ice-servers");
   });
 });
 

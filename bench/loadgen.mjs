@@ -1,0 +1,365 @@
+// The load generator of `make bench`: one Node process (run pinned to its own core by
+// bench/run.py) that opens the sockets and drives them, against Parley or against
+// PeerJS's server. Node, not Python, so that it outruns both servers: it only parses
+// JSON and keeps timestamps. It reads a JSON config (argv[2]) and prints one JSON
+// result line on stdout.
+//
+// Modes:
+//   relay   P1 + P2: pairs of sockets (in a call, for Parley); A sends ICE-candidate
+//           frames to B, stamped with the send time; latency at a fixed rate, then a
+//           rate ramp until p99 passes the limit.
+//   idle    P3: open as many authenticated sockets as asked, print "READY <n>", hold
+//           them until stdin closes.
+//   setups  P5: full call setups (invite, accept, offer/answer, candidates, hang up).
+
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+
+const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (...args) => console.error("[loadgen]", ...args);
+
+/** The p-th percentile (nearest rank) of an ascending array, or null. */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function summary(latencies) {
+  const sorted = Float64Array.from(latencies).sort();
+  const round = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
+  return {
+    count: sorted.length,
+    p50_ms: round(percentile(sorted, 50)),
+    p95_ms: round(percentile(sorted, 95)),
+    p99_ms: round(percentile(sorted, 99)),
+    max_ms: round(sorted.length ? sorted[sorted.length - 1] : null),
+  };
+}
+
+/** One socket: frames are matched against waiters, or handed to a relay hook. */
+class Conn {
+  constructor(ws) {
+    this.ws = ws;
+    this.waiters = [];
+    this.backlog = [];
+    this.onRelay = null;
+    this.closed = false;
+  }
+
+  static open(url, { headers = {}, ready, timeout = 60000 }) {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+      const conn = new Conn(ws);
+      ws.on("message", (data) => conn.onMessage(data));
+      ws.on("error", reject);
+      ws.on("close", (code) => {
+        conn.closed = true;
+        reject(new Error(`closed ${code} before ready`));
+      });
+      conn.next(ready, timeout).then(() => resolve(conn), (error) => {
+        ws.terminate();
+        reject(error);
+      });
+    });
+  }
+
+  onMessage(data) {
+    const frame = JSON.parse(data);
+    if (this.onRelay !== null && this.onRelay(frame)) return;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const waiter = this.waiters[i];
+      if (waiter.match(frame)) {
+        this.waiters.splice(i, 1);
+        clearTimeout(waiter.timer);
+        waiter.resolve(frame);
+        return;
+      }
+    }
+    // Presence and keep-alive frames nobody waits for are dropped; the rest wait.
+    if (frame.type === "presence" || frame.type === "HEARTBEAT") return;
+    this.backlog.push(frame);
+    if (this.backlog.length > 200) this.backlog.shift();
+  }
+
+  next(match, timeout = 30000) {
+    const what = typeof match === "string" ? match : "a frame";
+    const test = typeof match === "string" ? (f) => f.type === match : match;
+    const i = this.backlog.findIndex(test);
+    if (i >= 0) return Promise.resolve(this.backlog.splice(i, 1)[0]);
+    return new Promise((resolve, reject) => {
+      const waiter = { match: test, resolve };
+      waiter.timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`no ${what} within ${timeout} ms`));
+      }, timeout);
+      this.waiters.push(waiter);
+    });
+  }
+
+  send(frame) {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  close() {
+    this.ws.terminate();
+  }
+}
+
+// --- the two servers' protocols -------------------------------------------------------
+
+let nextReq = 1;
+
+/** A candidate frame body stamped with its send time (ms, this process's clock). */
+const candidate = (t) => ({
+  candidate: `candidate:${t.toFixed(4)} 1 udp 2122260223 127.0.0.1 9 typ host`,
+  sdpMid: "0",
+  sdpMLineIndex: 0,
+});
+const stampOf = (c) => Number(c.candidate.slice(10, c.candidate.indexOf(" ")));
+
+const parley = {
+  open(index, side) {
+    const user = config.users[index];
+    const url = config.urls[side === "b" ? 1 % config.urls.length : 0];
+    return Conn.open(url, { headers: { Authorization: `Bearer ${user.token}` }, ready: "hello" });
+  },
+
+  async request(conn, type, fields) {
+    const req = String(nextReq++);
+    conn.send({ type, req, ...fields });
+    const answer = await conn.next((f) => f.req === req && (f.type === "ok" || f.type === "error"));
+    if (answer.type === "error") throw new Error(`${type}: ${answer.error} ${answer.message}`);
+    return answer;
+  },
+
+  /** A call between a and b, answered: both have call.started. */
+  async pair(a, b, indexB) {
+    const { call_id: callId } = await this.request(a, "call.invite", {
+      callee: config.users[indexB].username,
+      media: "video",
+    });
+    await b.next((f) => f.type === "call.incoming" && f.call_id === callId);
+    await this.request(b, "call.accept", { call_id: callId });
+    await Promise.all([a, b].map((c) => c.next((f) => f.type === "call.started" && f.call_id === callId)));
+    return { callId };
+  },
+
+  relayFrame: (pair, t) => ({ type: "call.signal", call_id: pair.callId, candidate: candidate(t) }),
+  relayed: (frame) => (frame.type === "call.signal" && frame.candidate ? frame.candidate : null),
+
+  /** P5: one full call setup and hang-up; resolves when both saw call.ended. */
+  async setup(a, b, indexB) {
+    const { callId } = await this.pair(a, b, indexB);
+    const signal = (from, to, body) => {
+      from.send({ type: "call.signal", call_id: callId, ...body });
+      return to.next((f) => f.type === "call.signal" && f.call_id === callId && (body.description ? f.description : f.candidate));
+    };
+    await signal(a, b, { description: { type: "offer", sdp: FAKE_SDP } });
+    await signal(b, a, { description: { type: "answer", sdp: FAKE_SDP } });
+    const arrivals = [];
+    for (let i = 0; i < config.candidates; i++) {
+      arrivals.push(b.next((f) => f.type === "call.signal" && f.call_id === callId && f.candidate));
+    }
+    for (let i = 0; i < config.candidates; i++) {
+      a.send({ type: "call.signal", call_id: callId, candidate: candidate(performance.now()) });
+    }
+    await Promise.all(arrivals);
+    const ended = [a, b].map((c) => c.next((f) => f.type === "call.ended" && f.call_id === callId));
+    await this.request(a, "call.hangup", { call_id: callId });
+    await Promise.all(ended);
+  },
+};
+
+const peerjs = {
+  open(index, side) {
+    const id = `${side}${index}`;
+    const url = `${config.urls[0]}/peerjs?key=peerjs&id=${id}&token=t${index}`;
+    return Conn.open(url, { ready: "OPEN" });
+  },
+  async pair(a, b, indexB) {
+    return { dst: `b${indexB}` };
+  },
+  relayFrame: (pair, t) => ({
+    type: "CANDIDATE",
+    dst: pair.dst,
+    payload: { candidate: candidate(t), type: "media", connectionId: "mc_bench" },
+  }),
+  relayed: (frame) => (frame.type === "CANDIDATE" ? frame.payload.candidate : null),
+};
+
+const FAKE_SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + "a=x-bench:padding\r\n".repeat(60);
+
+const target = config.target === "peerjs" ? peerjs : parley;
+
+/** Open `count` sockets with at most `concurrency` handshakes in flight. */
+async function openMany(count, opener, concurrency = config.concurrency ?? 50) {
+  const conns = new Array(count);
+  let next = 0;
+  async function worker() {
+    while (next < count) {
+      const i = next++;
+      conns[i] = await opener(i);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return conns;
+}
+
+/** The pairs: A sockets of users [0, n), B sockets of users [n, 2n), in calls. */
+async function openPairs(n) {
+  const started = performance.now();
+  const as = await openMany(n, (i) => target.open(i, "a"));
+  const bs = await openMany(n, (i) => target.open(n + i, "b"));
+  const connectS = (performance.now() - started) / 1000;
+  const pairs = await openMany(n, async (i) => ({ a: as[i], b: bs[i], ...(await target.pair(as[i], bs[i], n + i)) }));
+  log(`${n} pairs up: ${connectS.toFixed(1)} s to connect, ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
+  return { pairs, connectS };
+}
+
+// --- relay: P1 and P2 -------------------------------------------------------------------
+
+/**
+ * Send at `rate` frames/s for `seconds`, spread over the pairs, then wait for stragglers.
+ * Latencies of frames that arrive; `lost` counts those that did not within the drain.
+ */
+async function relayAt(pairs, rate, seconds, drainMs = 1500) {
+  const latencies = [];
+  let received = 0;
+  for (const pair of pairs) {
+    pair.b.onRelay = (frame) => {
+      const c = target.relayed(frame);
+      if (c === null) return false;
+      latencies.push(performance.now() - stampOf(c));
+      received++;
+      return true;
+    };
+  }
+  const start = performance.now();
+  let sent = 0;
+  let turn = 0;
+  while (true) {
+    const elapsed = (performance.now() - start) / 1000;
+    if (elapsed >= seconds) break;
+    const due = Math.floor(rate * elapsed) - sent;
+    for (let i = 0; i < due; i++) {
+      const pair = pairs[turn++ % pairs.length];
+      pair.a.send(target.relayFrame(pair, performance.now()));
+    }
+    sent += Math.max(0, due);
+    await sleep(2);
+  }
+  const sendSeconds = (performance.now() - start) / 1000;
+  const drainUntil = performance.now() + drainMs;
+  while (received < sent && performance.now() < drainUntil) await sleep(10);
+  for (const pair of pairs) pair.b.onRelay = null;
+  const lost = sent - received;
+  // A frame that never came counts as slower than any that did.
+  for (let i = 0; i < lost; i++) latencies.push(Infinity);
+  return { rate, sent, received, lost, achieved_per_s: Math.round(received / sendSeconds), ...summary(latencies) };
+}
+
+async function relay() {
+  const { pairs, connectS } = await openPairs(config.pairs);
+  await relayAt(pairs, Math.min(200, config.latency_rate), 1); // warm up
+  const latency = await relayAt(pairs, config.latency_rate, config.latency_seconds);
+  log(`latency at ${config.latency_rate}/s: p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms`);
+  const ramp = [];
+  let best = null;
+  for (const rate of config.ramp) {
+    const step = await relayAt(pairs, rate, config.step_seconds);
+    step.ok = step.p99_ms !== null && step.p99_ms <= config.p99_limit_ms && step.lost === 0;
+    ramp.push(step);
+    log(`rate ${rate}/s: got ${step.achieved_per_s}/s, p99 ${step.p99_ms} ms, lost ${step.lost}`);
+    if (!step.ok) break;
+    best = step;
+  }
+  return { pairs: config.pairs, connect_s: connectS, latency, ramp, best_rate: best ? best.achieved_per_s : 0 };
+}
+
+// --- idle: P3 ---------------------------------------------------------------------------
+
+async function idle() {
+  const started = performance.now();
+  const conns = [];
+  let failed = null;
+  let next = 0;
+  const deadline = started + config.budget_s * 1000;
+  async function worker() {
+    while (next < config.count && failed === null && performance.now() < deadline) {
+      const i = next++;
+      try {
+        conns.push(await target.open(i, "a"));
+      } catch (error) {
+        failed = `socket ${i}: ${error.message}`;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: config.concurrency ?? 50 }, worker));
+  const connectS = (performance.now() - started) / 1000;
+  await sleep(2000); // let announcements settle before the memory is read
+  const open = conns.filter((c) => !c.closed).length;
+  console.log(`READY ${open}`);
+  // Hold until the orchestrator has read the server's memory and closes our stdin.
+  await new Promise((resolve) => {
+    process.stdin.on("end", resolve);
+    process.stdin.on("close", resolve);
+    process.stdin.resume();
+  });
+  const stillOpen = conns.filter((c) => !c.closed).length;
+  for (const c of conns) c.close();
+  return { asked: config.count, opened: conns.length, open_after_hold: stillOpen, connect_s: connectS, failed };
+}
+
+// --- setups: P5 -------------------------------------------------------------------------
+
+async function setups() {
+  const n = config.pairs;
+  const as = await openMany(n, (i) => target.open(i, "a"));
+  const bs = await openMany(n, (i) => target.open(n + i, "b"));
+  const steps = [];
+  for (const concurrency of config.concurrency_steps) {
+    const latencies = [];
+    let errors = 0;
+    let firstError = null;
+    const start = performance.now();
+    const until = start + config.step_seconds * 1000;
+    async function worker(w) {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        try {
+          await parley.setup(as[w], bs[w], n + w);
+          latencies.push(performance.now() - t0);
+        } catch (error) {
+          errors++;
+          firstError ??= error.message;
+          await sleep(100);
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, n) }, (_, w) => worker(w)));
+    const seconds = (performance.now() - start) / 1000;
+    const step = { concurrency, completed: latencies.length, errors, first_error: firstError, per_s: Math.round((latencies.length / seconds) * 10) / 10, ...summary(latencies) };
+    log(`setups at concurrency ${concurrency}: ${step.per_s}/s, p95 ${step.p95_ms} ms, errors ${errors}`);
+    steps.push(step);
+    await sleep(500);
+  }
+  for (const c of [...as, ...bs]) c.close();
+  return { steps };
+}
+
+process.on("unhandledRejection", (error) => {
+  log(`failed: ${error?.message ?? error}`);
+  process.exit(1);
+});
+
+const modes = { relay, idle, setups };
+const cpuStart = process.cpuUsage();
+const wallStart = performance.now();
+const result = await modes[config.mode]();
+const cpu = process.cpuUsage(cpuStart);
+// How busy the load generator itself was: near 1.0 means it, not the server, set the pace.
+result.loadgen_cpu_share = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - wallStart)) * 100) / 100;
+console.log(JSON.stringify(result));
+process.exit(0);

@@ -1,0 +1,69 @@
+"""`make bench` at toy size: the harness runs every figure end to end and reports it.
+
+No timings are asserted (benchmarks are not tests); this checks that bench/run.py,
+the Node load generator and PeerJS's server still work together, so that `make bench`
+does not rot between runs.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def smoke_database_url() -> str:
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI must run the bench smoke test: set DATABASE_URL (PostgreSQL)"
+            )
+        pytest.skip("the benchmarks need PostgreSQL (DATABASE_URL)")
+    port = db["PORT"] or db["OPTIONS"].get("port") or 5432
+    return f"postgres:///parley_bench_smoke?host={db['HOST']}&port={port}"
+
+
+def test_the_benchmarks_run_at_toy_size_and_report_every_figure(tmp_path):
+    assert shutil.which("node"), "node is needed for bench/loadgen.mjs"
+    assert (ROOT / "bench/node_modules/peer").exists(), (
+        "bench/node_modules is missing: run `cd bench && npm ci` (make test does it)"
+    )
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "BENCH_DATABASE_URL": smoke_database_url()}
+    result = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(out.read_text())
+    figures = set(report["medians"])
+    assert figures == {
+        "P1 p50",
+        "P1 p99",
+        "P2 1 proc",
+        "P2 2 procs",
+        "P3 sockets",
+        "P3 KiB/socket",
+        "P4 ms",
+        "P5 setups/s",
+        "P5 p95",
+    }
+    for name, pair in report["medians"].items():
+        assert pair["parley"] is not None, name
+    run = report["runs"][0]
+    assert run["parley_idle"]["open_after_hold"] == report["size"]["p3_sockets"]
+    assert run["peerjs_idle"]["open_after_hold"] == report["size"]["p3_sockets"]
+    assert run["p5"]["bills_written"] > 0
+    for line in ("P1 p50", "P4 ms", "P5 setups/s"):
+        assert line in result.stdout  # the printed table
