@@ -13,7 +13,8 @@ from websockets.sync.client import connect
 
 from appserver.webhooks import webhook_verify
 from tests.appserver.keys import app_token, key_pair
-from tests.browser.harness import start_daphne, stop_daphne
+from tests.browser.harness import start_daphne
+from tests.browser.services import stop
 from tests.factories import ApplicationFactory
 
 
@@ -22,7 +23,7 @@ def server(transactional_db):
     """A daphne process on the test database, sending webhooks from its own thread."""
     url, proc = start_daphne(WEBHOOK_SENDER="thread")
     yield url
-    stop_daphne(proc)
+    stop(proc)
 
 
 def frame_of(socket, type_: str, timeout: float = 10) -> dict:

@@ -5,7 +5,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.usersig import usersig_issue
-from tests.browser.harness import start_daphne, stop_daphne
+from tests.browser.harness import start_daphne
+from tests.browser.services import stop
 
 
 def callbot_error(*args: str) -> str:
@@ -73,7 +74,7 @@ def test_options_that_do_not_go_together(user):
 def server(loopback_only, transactional_db):
     url, proc = start_daphne()
     yield url
-    stop_daphne(proc)
+    stop(proc)
 
 
 def run_to_end(callbot, *args, server) -> tuple[int, str]:

@@ -9,7 +9,8 @@ from calls import protocol
 from calls.bot.peer import allow_loopback_ice, rtc_configuration
 from calls.bot.session import BACKOFF_MAX, allowed_media, backoff_delay
 from calls.bot.transport import socket_url
-from tests.browser.harness import start_daphne, stop_daphne
+from tests.browser.harness import start_daphne
+from tests.browser.services import stop
 
 
 def test_server_frames_read_back_through_the_protocol_module():
@@ -97,7 +98,7 @@ def test_the_bot_reconnects_to_a_restarted_server(loopback_only, people, callbot
     try:
         bob = callbot("bob", "--answer", "--once", server=url)
         bob.wait_for("signed in as bob")
-        stop_daphne(server)
+        stop(server)
         bob.wait_for("connection lost")
         url, server = start_daphne(port=port)
         bob.wait_for("reconnecting in")
@@ -109,4 +110,4 @@ def test_the_bot_reconnects_to_a_restarted_server(loopback_only, people, callbot
         )
         assert bob.finish() == 0
     finally:
-        stop_daphne(server)
+        stop(server)
