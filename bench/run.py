@@ -467,7 +467,7 @@ P4_AUTO_ACCEPT = """() => window.parley.client.addEventListener("call.incoming",
 def browser_first_frame(size, env) -> dict:
     """P4: invite → first decoded remote frame, against two RTCPeerConnections."""
     from playwright.sync_api import sync_playwright
-    from tests.browser.conftest import CHROMIUM_FLAGS
+    from tests.browser.harness import CHROMIUM_FLAGS
 
     from accounts.models import User
 
