@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Device, User
 from accounts.selectors import user_online_state
-from calls.protocol import UserInfo
+from calls.protocol import Presence, UserInfo, encode
 
 
 def device_connect(*, user: User, device_id: str, channel_name: str) -> Device:
@@ -45,10 +45,13 @@ def device_keepalive(*, user: User, device_id: str, channel_name: str) -> bool:
     """Mark a device as still connected. True if its row had been swept and was
     recreated (the device had been announced offline)."""
     now = timezone.now()
-    _, created = Device.objects.update_or_create(
+    # One UPDATE in the common case (update_or_create locks and reads first): every
+    # socket does this each heartbeat.
+    if Device.objects.filter(device_id=device_id).update(last_seen=now):
+        return False
+    _, created = Device.objects.get_or_create(
         device_id=device_id,
-        defaults={"last_seen": now},
-        create_defaults={
+        defaults={
             "user": user,
             "channel_name": channel_name,
             "connected_at": now,
@@ -80,10 +83,13 @@ PRESENCE_GROUP = "presence"
 
 
 def _presence_event(user: User) -> dict:
+    info, state = UserInfo.of(user), user_online_state(user=user)
     return {
         "type": "presence.changed",
-        "user": UserInfo.of(user).model_dump(),
-        "state": user_online_state(user=user),
+        "user": info.model_dump(),
+        "state": state,
+        # Encoded once here, not once per receiving socket.
+        "text": encode(Presence(user=info, state=state)),
     }
 
 
