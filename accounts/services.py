@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import EXTERNAL_ID_PATTERN, Application, Device, User
 from accounts.selectors import user_online_state
-from calls.protocol import UserInfo
+from calls.protocol import Presence, UserInfo, encode
 
 
 def device_connect(*, user: User, device_id: str, channel_name: str) -> Device:
@@ -47,10 +47,13 @@ def device_keepalive(*, user: User, device_id: str, channel_name: str) -> bool:
     """Mark a device as still connected. True if its row had been swept and was
     recreated (the device had been announced offline)."""
     now = timezone.now()
-    _, created = Device.objects.update_or_create(
+    # One UPDATE in the common case (update_or_create locks and reads first): every
+    # socket does this each heartbeat.
+    if Device.objects.filter(device_id=device_id).update(last_seen=now):
+        return False
+    _, created = Device.objects.get_or_create(
         device_id=device_id,
-        defaults={"last_seen": now},
-        create_defaults={
+        defaults={
             "user": user,
             "channel_name": channel_name,
             "connected_at": now,
@@ -100,18 +103,19 @@ def app_user_get_or_create(*, application: Application, user_id: str) -> User:
         return User.objects.get(**lookup)
 
 
-def presence_group(user: User) -> str:
-    """Presence is shared within a namespace: Parley's own users, or one application's."""
-    if user.application_id:
-        return f"presence.app.{user.application_id}"
-    return "presence"
+PRESENCE_GROUP = "presence"
 
 
 def _presence_event(user: User) -> dict:
+    info, state = UserInfo.of(user), user_online_state(user=user)
     return {
         "type": "presence.changed",
-        "user": UserInfo.of(user).model_dump(),
-        "state": user_online_state(user=user),
+        "user": info.model_dump(),
+        "state": state,
+        # Presence stays inside a namespace: Parley's own users, or one application's.
+        "namespace": user.application_id,
+        # Encoded once here, not once per receiving socket.
+        "text": encode(Presence(user=info, state=state)),
     }
 
 
@@ -119,4 +123,4 @@ async def presence_announce(*, user: User) -> None:
     """Tell every signed-in socket of the user's namespace whether `user` is now
     online or offline."""
     event = await database_sync_to_async(_presence_event)(user)
-    await get_channel_layer().group_send(presence_group(user), event)
+    await get_channel_layer().group_send(PRESENCE_GROUP, event)

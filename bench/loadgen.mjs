@@ -46,6 +46,7 @@ class Conn {
     this.backlog = [];
     this.onRelay = null;
     this.closed = false;
+    this.presence = 0;
   }
 
   static open(url, { headers = {}, ready, timeout = 60000 }) {
@@ -78,13 +79,13 @@ class Conn {
       }
     }
     // Presence and keep-alive frames nobody waits for are dropped; the rest wait.
+    if (frame.type === "presence") this.presence++;
     if (frame.type === "presence" || frame.type === "HEARTBEAT") return;
     this.backlog.push(frame);
     if (this.backlog.length > 200) this.backlog.shift();
   }
 
-  next(match, timeout = 30000) {
-    const what = typeof match === "string" ? match : "a frame";
+  next(match, timeout = 30000, what = typeof match === "string" ? match : "a frame") {
     const test = typeof match === "string" ? (f) => f.type === match : match;
     const i = this.backlog.findIndex(test);
     if (i >= 0) return Promise.resolve(this.backlog.splice(i, 1)[0]);
@@ -126,10 +127,14 @@ const parley = {
     return Conn.open(url, { headers: { Authorization: `Bearer ${user.token}` }, ready: "hello" });
   },
 
-  async request(conn, type, fields) {
+  async request(conn, type, fields, answerType = "ok") {
     const req = String(nextReq++);
     conn.send({ type, req, ...fields });
-    const answer = await conn.next((f) => f.req === req && (f.type === "ok" || f.type === "error"));
+    const answer = await conn.next(
+      (f) => f.req === req && (f.type === answerType || f.type === "error"),
+      120000,
+      `the answer to ${type}`,
+    );
     if (answer.type === "error") throw new Error(`${type}: ${answer.error} ${answer.message}`);
     return answer;
   },
@@ -140,10 +145,17 @@ const parley = {
       callee: config.users[indexB].username,
       media: "video",
     });
-    await b.next((f) => f.type === "call.incoming" && f.call_id === callId);
+    await b.next((f) => f.type === "call.incoming" && f.call_id === callId, 120000, "call.incoming");
     await this.request(b, "call.accept", { call_id: callId });
-    await Promise.all([a, b].map((c) => c.next((f) => f.type === "call.started" && f.call_id === callId)));
+    await Promise.all([a, b].map((c) => c.next((f) => f.type === "call.started" && f.call_id === callId, 120000, "call.started")));
     return { callId };
+  },
+
+  /** Round trip of a ping (ms): how busy the server still is. */
+  async ping(conn) {
+    const t0 = performance.now();
+    await this.request(conn, "ping", {}, "pong");
+    return performance.now() - t0;
   },
 
   relayFrame: (pair, t) => ({ type: "call.signal", call_id: pair.callId, candidate: candidate(t) }),
@@ -181,6 +193,9 @@ const peerjs = {
   async pair(a, b, indexB) {
     return { dst: `b${indexB}` };
   },
+  async ping() {
+    return 0; // PeerJS answers nothing; it has no backlog of announcements either
+  },
   relayFrame: (pair, t) => ({
     type: "CANDIDATE",
     dst: pair.dst,
@@ -213,9 +228,33 @@ async function openPairs(n) {
   const as = await openMany(n, (i) => target.open(i, "a"));
   const bs = await openMany(n, (i) => target.open(n + i, "b"));
   const connectS = (performance.now() - started) / 1000;
+  // The first socket hears of every other person (2n - 1) once the news is out.
+  const settleS = await settle(as[0], config.target === "parley" ? 2 * n - 1 : 0);
   const pairs = await openMany(n, async (i) => ({ a: as[i], b: bs[i], ...(await target.pair(as[i], bs[i], n + i)) }));
-  log(`${n} pairs up: ${connectS.toFixed(1)} s to connect, ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
-  return { pairs, connectS };
+  const readyS = (performance.now() - started) / 1000;
+  log(`${n} pairs up: ${connectS.toFixed(1)} s to connect, settled ${settleS.toFixed(1)} s later, ${readyS.toFixed(1)} s in all`);
+  return { pairs, connectS, settleS, readyS };
+}
+
+/**
+ * Wait until the server has worked off what the sign-ins caused (for Parley, every
+ * socket is told of every person who came online): `conn` has heard of `people`
+ * others, then two pings in a row under 20 ms. The figures are taken at that steady
+ * state; the time it took is reported too.
+ */
+async function settle(conn, people, limitS = 300) {
+  const started = performance.now();
+  while (conn.presence < people) {
+    if (performance.now() - started > limitS * 1000) throw new Error("presence news never finished");
+    await sleep(50);
+  }
+  let quick = 0;
+  while (quick < 2) {
+    quick = (await target.ping(conn)) < 20 ? quick + 1 : 0;
+    if (performance.now() - started > limitS * 1000) throw new Error("the server never settled");
+    if (quick < 2) await sleep(100);
+  }
+  return (performance.now() - started) / 1000;
 }
 
 // --- relay: P1 and P2 -------------------------------------------------------------------
@@ -226,12 +265,16 @@ async function openPairs(n) {
  */
 async function relayAt(pairs, rate, seconds, drainMs = 1500) {
   const latencies = [];
+  // BENCH_SERIES=1: the worst latency of each 250 ms of sending, on stderr.
+  const series = process.env.BENCH_SERIES ? [] : null;
   let received = 0;
   for (const pair of pairs) {
     pair.b.onRelay = (frame) => {
       const c = target.relayed(frame);
       if (c === null) return false;
-      latencies.push(performance.now() - stampOf(c));
+      const sentAt = stampOf(c);
+      latencies.push(performance.now() - sentAt);
+      if (series) series.push([sentAt, performance.now() - sentAt]);
       received++;
       return true;
     };
@@ -254,6 +297,14 @@ async function relayAt(pairs, rate, seconds, drainMs = 1500) {
   const drainUntil = performance.now() + drainMs;
   while (received < sent && performance.now() < drainUntil) await sleep(10);
   for (const pair of pairs) pair.b.onRelay = null;
+  if (series) {
+    const worst = new Map();
+    for (const [at, ms] of series) {
+      const slot = Math.floor((at - start) / 250);
+      worst.set(slot, Math.max(worst.get(slot) ?? 0, ms));
+    }
+    log(`worst per 250 ms: ${[...worst.entries()].sort((x, y) => x[0] - y[0]).map(([, ms]) => Math.round(ms)).join(" ")}`);
+  }
   const lost = sent - received;
   // A frame that never came counts as slower than any that did.
   for (let i = 0; i < lost; i++) latencies.push(Infinity);
@@ -261,7 +312,7 @@ async function relayAt(pairs, rate, seconds, drainMs = 1500) {
 }
 
 async function relay() {
-  const { pairs, connectS } = await openPairs(config.pairs);
+  const { pairs, connectS, settleS, readyS } = await openPairs(config.pairs);
   await relayAt(pairs, Math.min(200, config.latency_rate), 1); // warm up
   const latency = await relayAt(pairs, config.latency_rate, config.latency_seconds);
   log(`latency at ${config.latency_rate}/s: p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms`);
@@ -275,7 +326,15 @@ async function relay() {
     if (!step.ok) break;
     best = step;
   }
-  return { pairs: config.pairs, connect_s: connectS, latency, ramp, best_rate: best ? best.achieved_per_s : 0 };
+  return {
+    pairs: config.pairs,
+    connect_s: connectS,
+    settle_s: settleS,
+    ready_s: readyS,
+    latency,
+    ramp,
+    best_rate: best ? best.achieved_per_s : 0,
+  };
 }
 
 // --- idle: P3 ---------------------------------------------------------------------------
@@ -298,7 +357,8 @@ async function idle() {
   }
   await Promise.all(Array.from({ length: config.concurrency ?? 50 }, worker));
   const connectS = (performance.now() - started) / 1000;
-  await sleep(2000); // let announcements settle before the memory is read
+  // Settled when the first socket has heard of everyone else (and pings are quick).
+  const settleS = conns.length ? await settle(conns[0], config.people - 1) : 0;
   const open = conns.filter((c) => !c.closed).length;
   console.log(`READY ${open}`);
   // Hold until the orchestrator has read the server's memory and closes our stdin.
@@ -309,7 +369,7 @@ async function idle() {
   });
   const stillOpen = conns.filter((c) => !c.closed).length;
   for (const c of conns) c.close();
-  return { asked: config.count, opened: conns.length, open_after_hold: stillOpen, connect_s: connectS, failed };
+  return { asked: config.count, opened: conns.length, open_after_hold: stillOpen, connect_s: connectS, settle_s: settleS, failed };
 }
 
 // --- setups: P5 -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -21,6 +22,7 @@ from accounts.usersig import InvalidUserSig, socket_user, usersig_verify
 from calls import protocol, services
 from calls.delivery import deliver, device_group, send_to_device
 from calls.ice import ice_servers_for, ice_servers_ttl
+from calls.presence_hub import presence_hub
 from calls.throttle import FrameThrottle, Verdict
 from rooms import services as rooms
 from rooms.handlers import RoomHandlers
@@ -61,6 +63,16 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
     device_id: str | None = None
     ANSWERED = ANSWERED
 
+    async def dispatch(self, message):
+        """Called for every event of this socket. Channels' own first closes stale
+        database connections, a hop to a worker thread for every frame and every
+        presence or relay event; this consumer touches the database only through
+        database_sync_to_async, which does that in its own thread already."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         """Called when the handshake arrives (cross-origin ones never get here)."""
         self.tasks: list[asyncio.Task] = []
@@ -100,9 +112,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         for task in self.tasks:
             task.cancel()
         if self.device_id is not None:
-            await self.channel_layer.group_discard(
-                accounts.presence_group(self.user), self.channel_name
-            )
+            await presence_hub().leave(self)
             await self.channel_layer.group_discard(
                 device_group(self.device_id), self.channel_name
             )
@@ -267,12 +277,13 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         await self.send(text_data=event["text"])
 
     async def presence_changed(self, event):
-        """Called when a user goes online or offline (other people only)."""
+        """Called by the process's presence hub when a user goes online or offline
+        (other people of the same namespace only)."""
+        if event["namespace"] != self.user.application_id:
+            return
         if event["user"]["id"] == self.user.pk:
             return
-        await self.send_frame(
-            protocol.Presence(user=event["user"], state=event["state"])
-        )
+        await self.send(text_data=event["text"])
 
     # --- session ----------------------------------------------------------------
 
@@ -281,9 +292,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
             task.cancel()
         self.user = user
         self.device_id = uuid.uuid4().hex
-        await self.channel_layer.group_add(
-            accounts.presence_group(self.user), self.channel_name
-        )
+        await presence_hub().join(self)
         await self.channel_layer.group_add(
             device_group(self.device_id), self.channel_name
         )

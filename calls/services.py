@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Device, User
@@ -478,15 +478,28 @@ def calls_reap_orphans() -> Outcome:
     """Live calls whose party device has no socket row any more (its process died and
     its rows were swept) get the same grace as a closed socket."""
     outcome = Outcome()
-    devices = set(Device.objects.values_list("device_id", flat=True))
-    live = Call.objects.filter(state__in=Call.LIVE_STATES)
+
+    # The database finds the few calls with such a party: loading every live call and
+    # every device each beat held the interpreter for most of a second at 500 calls,
+    # and stalled every socket of the process with it (docs/performance.md).
+    def gone(field: str) -> Exists:
+        return ~Exists(Device.objects.filter(device_id=OuterRef(field)))
+
+    live = (
+        Call.objects.filter(state__in=Call.LIVE_STATES)
+        .annotate(caller_gone=gone("caller_device"), answer_gone=gone("answer_device"))
+        .filter(
+            (~Q(caller_device="") & Q(caller_gone=True))
+            | (~Q(answer_device="") & Q(answer_gone=True))
+        )
+    )
     for call in live.select_related("caller", "callee"):
         already = {device for device, _ in call.gone}
-        for user, device in (
-            (call.caller, call.caller_device),
-            (call.callee, call.answer_device),
+        for user, device, missing in (
+            (call.caller, call.caller_device, call.caller_gone),
+            (call.callee, call.answer_device, call.answer_gone),
         ):
-            if device and device not in devices and device not in already:
+            if device and missing and device not in already:
                 outcome.add(calls_device_gone(user=user, device_id=device))
     return outcome
 

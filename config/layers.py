@@ -5,11 +5,67 @@
 # down every few seconds (channels_redis#422). Reads may take longer than the wait.
 REDIS_SOCKET_TIMEOUT = 15
 
+# Redis connections a process may open at once. redis-py 8 caps its pools at 100 and
+# then raises MaxConnectionsError instead of waiting: a burst of relays (every one
+# holds a connection while it runs) failed with `internal` errors under `make bench`.
+# Connections are opened only as bursts need them.
+REDIS_MAX_CONNECTIONS = 2000
+
+# Events a channel may hold before new ones are dropped (or, in a socket's own
+# buffer, the oldest). The core layer keeps one Redis list for all of a process's
+# sockets and checks its default capacity of 100 against that list, so a process with
+# a thousand sockets and a burst of news would drop call frames. Events are small;
+# 10 000 is a few MB at most.
+CHANNEL_CAPACITY = 10_000
+
 
 def redis_layer(url: str, **config) -> dict:
     """CHANNEL_LAYERS["default"] for channels-redis at `url` (redis:// or unix://)."""
-    host = {"address": url, "socket_timeout": REDIS_SOCKET_TIMEOUT}
+    host = {
+        "address": url,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "max_connections": REDIS_MAX_CONNECTIONS,
+    }
     return {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [host], "capacity": CHANNEL_CAPACITY, **config},
+    }
+
+
+def redis_pubsub_layer(url: str, **config) -> dict:
+    """CHANNEL_LAYERS["default"] for channels-redis' Pub/Sub layer at `url`: one
+    PUBLISH per event, and one reader per process that hands each to its sockets.
+
+    The core layer (`redis_layer`) receives a process's events one at a time, two
+    Redis round trips and a lock hand-over each: with 1 000 sockets in a process it
+    relayed under 200 frames/s and lost frames, where this one relays 1 000/s with a
+    p99 of 30 ms (`make bench`, docs/performance.md). Both drop events nobody is
+    listening for; neither replays them. Opt in with REDIS_LAYER=pubsub.
+    """
+    host = {
+        "address": url,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "max_connections": REDIS_MAX_CONNECTIONS,
+    }
+    return {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [host], **config},
+    }
+
+
+REDIS_LAYERS = {"pubsub": redis_pubsub_layer, "core": redis_layer}
+
+
+def channel_layer_for(url: str, *, kind: str = "core", **config) -> dict:
+    """The channels-redis layer of `kind` ("core", the default, or "pubsub")."""
+    if kind not in REDIS_LAYERS:
+        raise ValueError(f"REDIS_LAYER must be one of {sorted(REDIS_LAYERS)}: {kind!r}")
+    return REDIS_LAYERS[kind](url, **config)
+
+
+def memory_layer() -> dict:
+    """CHANNEL_LAYERS["default"] for one process (`make run`, tests)."""
+    return {
+        "BACKEND": "channels.layers.InMemoryChannelLayer",
+        "CONFIG": {"capacity": CHANNEL_CAPACITY},
     }

@@ -11,7 +11,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.layers import redis_layer
+from config.layers import channel_layer_for, memory_layer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -91,8 +91,9 @@ if (
 # Keep database connections open between socket events: Channels runs each ORM call in
 # a worker thread and, with the default of 0, opened and closed a PostgreSQL connection
 # around every one of them (a third of a busy process's time; docs/performance.md).
+# No health checks: Channels closes unusable connections around every ORM call, and a
+# check is one more query (SELECT 1) per call.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the browser tests' daphne process must see the same data.
@@ -103,10 +104,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# channels-redis' list-based core layer by default; "pubsub" relays far more under
+# load (docs/performance.md) but is not yet the default: three socket tests that
+# depend on event order across channels fail on it (see docs/performance.md).
+REDIS_LAYER = env.str("REDIS_LAYER", default="core")
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": redis_layer(REDIS_URL)}
+    try:
+        CHANNEL_LAYERS = {"default": channel_layer_for(REDIS_URL, kind=REDIS_LAYER)}
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from None
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": memory_layer()}
 # The cache holds the server API's rate-limit counters, so every process must share it.
 CACHES = {
     "default": {

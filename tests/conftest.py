@@ -16,7 +16,7 @@ from django.test import Client
 
 from accounts.usersig import usersig_issue
 from config.asgi import application
-from config.layers import redis_layer
+from config.layers import channel_layer_for, memory_layer
 from tests.factories import UserFactory
 from tests.sockets import ORIGIN, Socket, bearer
 
@@ -109,7 +109,9 @@ def use_redis_layer(settings, redis_url) -> None:
         pytest.skip("no REDIS_URL and no redis-server binary")
     # A prefix of its own keeps each test's groups apart on a shared Redis.
     settings.CHANNEL_LAYERS = {
-        "default": redis_layer(redis_url, prefix=f"t{uuid.uuid4().hex[:8]}")
+        "default": channel_layer_for(
+            redis_url, kind=settings.REDIS_LAYER, prefix=f"t{uuid.uuid4().hex[:8]}"
+        )
     }
 
 
@@ -125,9 +127,7 @@ async def close_layer_connections() -> None:
 async def channel_layer(request, settings, redis_url):
     """Run the test once on the in-memory layer and once on channels-redis."""
     if request.param == "memory":
-        settings.CHANNEL_LAYERS = {
-            "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
-        }
+        settings.CHANNEL_LAYERS = {"default": memory_layer()}
     else:
         use_redis_layer(settings, redis_url)
     yield request.param

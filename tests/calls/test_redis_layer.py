@@ -1,12 +1,23 @@
-"""The socket on channels-redis specifically."""
+"""The socket on channels-redis specifically, on both of its layers (REDIS_LAYER)."""
 
 import asyncio
 
 import pytest
 
+from tests.conftest import close_layer_connections, use_redis_layer
+
+
+@pytest.fixture(params=["pubsub", "core"])
+async def each_redis_layer(request, settings, redis_url):
+    settings.REDIS_LAYER = request.param
+    use_redis_layer(settings, redis_url)
+    yield
+    await close_layer_connections()
+
+
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("redis_channel_layer"),
+    pytest.mark.usefixtures("each_redis_layer"),
 ]
 
 

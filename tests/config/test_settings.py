@@ -35,6 +35,7 @@ _PARLEY_VARS = {
     "TURN_TTL",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "CONN_MAX_AGE",
+    "REDIS_LAYER",
 }
 
 PRINT = (
@@ -44,8 +45,7 @@ PRINT = (
     "'layer': s.CHANNEL_LAYERS['default'], 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS,"
     "'ring': s.CALL_RING_TIMEOUT, 'stun': s.STUN_URLS, 'turn': s.TURN_URLS,"
     "'turn_secret': s.TURN_SECRET, 'turn_ttl': s.TURN_TTL,"
-    "'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE'],"
-    "'health_checks': s.DATABASES['default']['CONN_HEALTH_CHECKS']}))"
+    "'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE']}))"
 )
 
 
@@ -58,7 +58,9 @@ def settings_with(**env: str) -> dict:
 def test_with_nothing_set_it_uses_sqlite_and_the_in_memory_layer():
     s = settings_with()
     assert s["db"] == "django.db.backends.sqlite3"
-    assert s["layer"] == {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    assert s["layer"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    # Not the default 100: a burst of presence news must not push call frames out.
+    assert s["layer"]["CONFIG"]["capacity"] >= 10_000
     assert s["debug"] is True
     assert s["ring"] == 60
 
@@ -74,14 +76,27 @@ def test_redis_url_selects_channels_redis_over_tcp_or_unix_socket():
         layer = settings_with(REDIS_URL=url)["layer"]
         assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
         (host,) = layer["CONFIG"]["hosts"]
+        assert layer["CONFIG"]["capacity"] >= 10_000
         assert host["address"] == url
         # Longer than channels-redis' 5 s blocking wait (redis-py 8 defaults to 5 s).
         assert host["socket_timeout"] > 5
+        # redis-py 8 caps a pool at 100 connections and then fails instead of waiting.
+        assert host["max_connections"] >= 1000
+
+
+def test_redis_layer_chooses_the_pubsub_layer_or_refuses_an_unknown_one():
+    layer = settings_with(REDIS_URL="unix:///tmp/redis.sock", REDIS_LAYER="pubsub")
+    assert layer["layer"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    (host,) = layer["layer"]["CONFIG"]["hosts"]
+    assert host["socket_timeout"] > 5
+    done = run_django(["check"], REDIS_URL="unix:///tmp/r.sock", REDIS_LAYER="fast")
+    assert done.returncode != 0
+    assert "REDIS_LAYER must be one of ['core', 'pubsub']" in done.stderr
 
 
 def test_database_connections_are_kept_open_between_socket_events():
     s = settings_with()
-    assert (s["conn_max_age"], s["health_checks"]) == (300, True)
+    assert s["conn_max_age"] == 300
     assert settings_with(CONN_MAX_AGE="0")["conn_max_age"] == 0
 
 
