@@ -53,7 +53,21 @@ FULL = {
     "pairs": 500,
     "latency_rate": 1000,
     "latency_seconds": 8,
-    "ramp": [1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 12000, 15000, 20000],
+    "ramp": [
+        250,
+        500,
+        1000,
+        2000,
+        3000,
+        4000,
+        5000,
+        6000,
+        8000,
+        10000,
+        12000,
+        15000,
+        20000,
+    ],
     "step_seconds": 3,
     "p3_sockets": 10000,
     "p3_users": 100,
@@ -666,6 +680,8 @@ def machine() -> dict:
         ).stdout.strip(),
         "load_before": os.getloadavg(),
         "pinning": bool(SERVER_CORE),
+        # The channels-redis layer the Parley servers ran on (settings' REDIS_LAYER).
+        "redis_layer": os.environ.get("REDIS_LAYER", "core"),
     }
 
 
@@ -703,6 +719,7 @@ def main() -> int:
             log(f"run {i + 1} of {args.repeat}")
             runs.append(run_once(size, only, Path(tmp)))
     medians = median_figures(runs)
+    print(f"Parley on channels-redis' {os.environ.get('REDIS_LAYER', 'core')} layer")
     print(table(medians))
     report = {
         "started": started.isoformat(),
