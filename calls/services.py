@@ -17,7 +17,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Device, User
-from accounts.selectors import live_device_ids, user_by_handle, users_by_handle
+from accounts.selectors import (
+    live_device_ids,
+    live_devices_of,
+    user_by_handle,
+    users_by_handle,
+)
 from appserver import events
 from calls import protocol
 from calls import state as machine
@@ -181,7 +186,7 @@ def _outcome(call: Call, transition: Transition) -> Outcome:
     users = {call.caller_id: call.caller, call.callee_id: call.callee}
     room = _room_ref(call) if transition.effects else None
     deliveries = []
-    for send in transition.effects:
+    for send in transition.effects + _ended_elsewhere(call, transition):
         if not send.device:  # an inviter without a socket (the server API)
             continue
         frame, joins, leaves = _frame(transition.state, send, users, room)
@@ -193,6 +198,22 @@ def _outcome(call: Call, transition: Transition) -> Outcome:
         error=transition.error,
         call_id=call.call_id,
     )
+
+
+def _ended_elsewhere(call: Call, transition: Transition) -> tuple[machine.Send, ...]:
+    """`call.ended` of an answered call for the parties' other open sockets too.
+
+    A party whose process died reconnects on a new socket (to another process)
+    before its old one is known to be gone, so the call does not know the new one;
+    told here, that page stops showing the call. Sockets that were never in the call
+    ignore a `call.ended` for a call that is not theirs.
+    """
+    told = {send.device for send in transition.effects if send.kind == "call.ended"}
+    if not told or transition.state.answered_at is None:
+        return ()
+    devices = live_devices_of(users=[call.caller_id, call.callee_id])
+    others = [d for ds in devices.values() for d in ds if d not in told]
+    return tuple(machine.Send(device, "call.ended") for device in others)
 
 
 def _room_ref(call: Call) -> protocol.RoomRef | None:

@@ -277,7 +277,8 @@ export class CallController extends EventTarget {
 
   /** @param {{call_id: string, reason: string, code: number, duration_s: number}} frame */
   onEnded(frame) {
-    if (this.isCurrent(frame)) this.finish(frame);
+    // A tab told "answered elsewhere" keeps that message when the call later ends.
+    if (this.isCurrent(frame) && this.call?.phase !== "ended") this.finish(frame);
   }
 
   // --- internals --------------------------------------------------------------

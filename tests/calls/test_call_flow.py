@@ -427,3 +427,17 @@ async def test_ringing_stops_on_every_tab_when_the_caller_cancels(
     await bob_tab2.frame_of("call.incoming")
     await alice.send_frame({"type": "call.cancel", "call_id": call_id})
     await asyncio.gather(ended(bob, call_id), ended(bob_tab2, call_id))
+
+
+async def test_a_partys_socket_that_the_call_does_not_know_hears_it_end(
+    signed_in, user, other_user
+):
+    """Bob's process died and his page reconnected elsewhere before his old socket
+    was known to be gone: his new socket is not the call's, yet hears it end."""
+    alice, bob, call_id = await active_call(signed_in, user, other_user)
+    bob_again, _ = await signed_in(other_user)  # the call keeps Bob's first socket
+
+    await deliver(await database_sync_to_async(call_force_end)(call_id=call_id))
+
+    for socket in (alice, bob, bob_again):
+        assert (await ended(socket, call_id))["reason"] == "forced"
