@@ -17,8 +17,8 @@ from appserver.delivery import (
     room_kicked_deliver,
     room_muted_deliver,
 )
-from appserver.events import CallBill
 from calls.models import Call
+from calls.schemas import CallBill
 from calls.services import call_force_end, room_invite
 from config.errors import ApiError
 from rooms import services as rooms
@@ -116,7 +116,7 @@ def server_users_state(request, body: UsersIn):
 
 def _call(request, call_id: str) -> Call:
     call = (
-        Call.objects.select_related("caller", "callee")
+        Call.objects.select_related("caller", "callee", "room")
         .filter(call_id=call_id, caller__application=_app(request))
         .first()
     )
@@ -192,8 +192,8 @@ def server_room_close(request, room_id: str):
 def server_room_delete(request, room_id: str):
     """Close the room if it is open, then delete it with its message history."""
     room = _room(request, room_id)
-    room_announce_closed_sync(room.room_id, rooms.room_close(room=room))
-    room.delete()
+    room_id = room.room_id
+    room_announce_closed_sync(room_id, rooms.room_delete(room=room))
     return HttpResponse(status=204)
 
 

@@ -5,48 +5,13 @@ The bodies use the same schemas as the API's answers, so a bill or a room looks 
 same in a webhook and in a response.
 """
 
-from datetime import datetime
-from typing import Literal
-
 from ninja import Field, Schema
 
-from accounts.api import UserOut
 from appserver.webhooks import webhook_emit
 from calls.models import Call
+from calls.schemas import CallBill
 from rooms.models import Member, Room
 from rooms.schemas import MemberOut, RoomOut
-
-
-class CallBill(Schema):
-    """A call's bill, as the application sees it (both parties)."""
-
-    call_id: str
-    caller: UserOut
-    callee: UserOut
-    media: Literal["audio", "video"]
-    flags: int
-    user_data: str
-    state: Literal["ringing", "active", "ended"]
-    end_reason: str | None = Field(description="null while the call is live.")
-    end_code: int | None
-    created_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
-    duration_s: int
-    group: bool = Field(description="A group call invitation into `room_name`.")
-    room_name: str | None
-
-    @staticmethod
-    def resolve_end_reason(obj: Call) -> str | None:
-        return obj.end_reason or None
-
-    @staticmethod
-    def resolve_group(obj: Call) -> bool:
-        return obj.is_invitation
-
-    @staticmethod
-    def resolve_room_name(obj: Call) -> str | None:
-        return obj.room_name or None
 
 
 class MemberEvent(MemberOut):

@@ -2,7 +2,6 @@
 or a page at a time, always from the requester's side of the call; and fresh ICE
 servers (TURN credentials) for calls that outlive the ones `hello` gave."""
 
-from datetime import datetime
 from typing import Literal
 
 from django.db.models import QuerySet
@@ -14,6 +13,7 @@ from accounts.models import User
 from calls.ice import ice_servers_for, ice_servers_ttl
 from calls.models import Call
 from calls.protocol import IceServer
+from calls.schemas import CallBill
 from calls.selectors import calls_of_user_marked
 from config.errors import ApiError
 
@@ -22,48 +22,16 @@ router = Router(tags=["calls"])
 AUTH = USER_AUTH
 
 
-class CallOut(Schema):
-    call_id: str
+class CallOut(CallBill):
+    """A bill as one of its parties sees it."""
+
     direction: Literal["outgoing", "incoming"] = Field(
         description="From the requester's side: `outgoing` if they placed the call."
     )
-    caller: UserOut
-    callee: UserOut
     peer: UserOut = Field(description="The other party: not the requester.")
-    media: Literal["audio", "video"]
-    flags: int
-    user_data: str
-    state: Literal["ringing", "active", "ended"]
-    end_reason: str | None = Field(
-        description="`hangup`, `cancel`, `reject`, …; null while the call is live."
-    )
-    end_code: int | None
-    created_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
-    duration_s: int = Field(description="Seconds from answer to end; 0 if unanswered.")
     missed: bool = Field(
         description="An incoming call the requester never answered nor rejected."
     )
-    group: bool = Field(
-        description="A group call invitation (into `room_id`) rather than a call."
-    )
-    room_id: str | None = Field(
-        description="The invitation's room, if it still exists."
-    )
-    room_name: str | None = Field(description="The invitation's room, when invited.")
-
-    @staticmethod
-    def resolve_group(obj: Call) -> bool:
-        return obj.is_invitation
-
-    @staticmethod
-    def resolve_room_id(obj: Call) -> str | None:
-        return obj.room.room_id if obj.room_id else None
-
-    @staticmethod
-    def resolve_room_name(obj: Call) -> str | None:
-        return obj.room_name or None
 
     @staticmethod
     def resolve_direction(obj: Call, context) -> str:
@@ -72,10 +40,6 @@ class CallOut(Schema):
     @staticmethod
     def resolve_peer(obj: Call, context) -> User:
         return obj.callee if obj.caller_id == context["request"].user.pk else obj.caller
-
-    @staticmethod
-    def resolve_end_reason(obj: Call) -> str | None:
-        return obj.end_reason or None
 
 
 def _calls_seen_by(user: User) -> QuerySet[Call]:

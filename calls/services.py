@@ -275,24 +275,38 @@ def call_invite(
     if callee.pk == caller.pk:
         return _failed("cannot_call_self", "You cannot call yourself.")
     now = time.time()
-    # Deadlines are enforced from the stored times too, not only by timers.
+    outcome = _tick_live_calls(caller, callee, now=now)
+    placed = _settled(
+        lambda: _invite_once(
+            caller, caller_device, callee, media, flags, user_data, now
+        )
+    )
+    if placed is None:
+        return outcome.add(_failed("already_in_call", "Try again in a moment."))
+    return outcome.add(placed)
+
+
+def _tick_live_calls(*users: User, now: float) -> Outcome:
+    """Deadlines are enforced from the stored times too, not only by timers: end the
+    users' overdue calls before they are looked at as busy."""
     outcome = Outcome()
-    for user in (caller, callee):
+    for user in users:
         live = _live_call_id(user)
         if live is not None:
             outcome.add(_step(live, lambda s: machine.tick(s, now=now)))
-    for _attempt in range(3):
+    return outcome
+
+
+def _settled(attempt: Callable[[], Outcome], tries: int = 3) -> Outcome | None:
+    """Run `attempt` in a transaction; when another process put one of its people
+    in a call meanwhile (a unique constraint), look again. None if it never settles."""
+    for _try in range(tries):
         try:
             with transaction.atomic():
-                return outcome.add(
-                    _invite_once(
-                        caller, caller_device, callee, media, flags, user_data, now
-                    )
-                )
+                return attempt()
         except IntegrityError:
-            # Another process put one of the two in a call meanwhile: look again.
             continue
-    return outcome.add(_failed("already_in_call", "Try again in a moment."))
+    return None
 
 
 def _invite_once(
@@ -404,17 +418,13 @@ def room_invite(
     outcome, invitations = Outcome(), []
     for name in names:
         callee = found[name]
-        live = _live_call_id(callee)
-        if live is not None:  # a stored deadline may have passed: busy no more
-            outcome.add(_step(live, lambda s: machine.tick(s, now=now)))
-        for _attempt in range(3):
-            try:
-                with transaction.atomic():
-                    rung = _new_call(by, by_device, callee, media, 0, "", now, room)
-                break
-            except IntegrityError:  # rung by someone else meanwhile: look again
-                continue
-        else:
+        outcome.add(_tick_live_calls(callee, now=now))
+        rung = _settled(
+            lambda callee=callee: _new_call(
+                by, by_device, callee, media, 0, "", now, room
+            )
+        )
+        if rung is None:
             continue  # never settled: this invitee is left out of the answer
         outcome.add(rung)
         invitations.append({"user": name, "call_id": rung.call_id})

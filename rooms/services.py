@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from accounts.models import Device, User
+from accounts.selectors import users_by_handle
 from appserver import events
 from rooms.models import ROOM_ID_PATTERN, Member, Room, RoomMessage, validate_info
 from rooms.selectors import rooms_of
@@ -102,6 +103,33 @@ def room_create(
             "room_taken", f"The room id {room.room_id!r} is taken."
         ) from None
     return room
+
+
+def group_call_room_create(
+    *, owner: User, name: str, usernames: list[str]
+) -> tuple[Room, list[str]]:
+    """A room for a group call started outside any room (the home page): with space
+    for the owner and everyone picked. Returns the room and the people to ring, those
+    of `usernames` who exist in the owner's namespace. RoomError `invalid_room`
+    unless that is 2 to ROOM_MAX_MEMBER_CAP - 1 people."""
+    names = list(dict.fromkeys(usernames))
+    found = users_by_handle(handles=names, application_id=owner.application_id)
+    invitees = [n for n in names if n in found and found[n].pk != owner.pk]
+    if not 2 <= len(invitees) < settings.ROOM_MAX_MEMBER_CAP:
+        raise RoomError(
+            "invalid_room",
+            f"A group call rings 2 to {settings.ROOM_MAX_MEMBER_CAP - 1} people.",
+        )
+    cap = max(settings.ROOM_DEFAULT_MEMBER_CAP, len(invitees) + 1)
+    return room_create(owner=owner, name=name, member_cap=cap), invitees
+
+
+def room_delete(*, room: Room) -> list[Member]:
+    """Close the room if it is open, then delete it with its messages. Returns the
+    members that were in it, to be told it closed."""
+    members = room_close(room=room)
+    room.delete()
+    return members
 
 
 def room_update(

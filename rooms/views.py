@@ -91,24 +91,20 @@ def room_list(request: HttpRequest) -> HttpResponse:
 def group_call_start(request: HttpRequest) -> HttpResponse:
     """A group call from the home page: a room for it, whose page then rings the
     people picked (`?invite=`)."""
-    picked = [
-        user
-        for user in user_list_with_state(viewer=request.user)
-        if user.username in request.POST.getlist("invite")
-    ]
-    if not 2 <= len(picked) < settings.ROOM_MAX_MEMBER_CAP:
+    try:
+        room, invitees = services.group_call_room_create(
+            owner=request.user,
+            name=_("%(name)s's group call") % {"name": request.user.shown_name},
+            usernames=request.POST.getlist("invite"),
+        )
+    except services.RoomError:
         messages.error(
             request,
             _("Pick from two to %(most)d people for a group call.")
             % {"most": settings.ROOM_MAX_MEMBER_CAP - 1},
         )
         return redirect("home")
-    room = services.room_create(
-        owner=request.user,
-        name=_("%(name)s's group call") % {"name": request.user.shown_name},
-        member_cap=max(settings.ROOM_DEFAULT_MEMBER_CAP, len(picked) + 1),
-    )
-    invite = ",".join(user.username for user in picked)
+    invite = ",".join(invitees)
     return redirect(f"{reverse('room_detail', args=[room.room_id])}?invite={invite}")
 
 

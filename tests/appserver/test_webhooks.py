@@ -2,10 +2,12 @@
 
 import json
 from datetime import timedelta
+from io import StringIO
 
 import httpx
 import pytest
 from channels.db import database_sync_to_async
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.services import app_user_get_or_create
@@ -275,5 +277,16 @@ def test_the_admin_lists_deliveries_and_sends_a_failed_one_again(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Status.PENDING, 0)
     send_all()
+    delivery.refresh_from_db()
+    assert delivery.status == Status.DELIVERED
+
+
+def test_the_send_webhooks_command_sends_what_is_due(hooked_app, receiver):
+    """The worker for WEBHOOK_SENDER=off."""
+    delivery = queue_one(hooked_app)
+    out = StringIO()
+    call_command("send_webhooks", stdout=out)
+    assert "1 deliveries attempted" in out.getvalue()
+    receiver.wait_for(1)
     delivery.refresh_from_db()
     assert delivery.status == Status.DELIVERED

@@ -264,5 +264,31 @@ async def test_a_refused_invitation_rings_nobody(case, slug, signed_in, people):
 
     assert (answer["type"], answer["error"]) == ("error", slug)
     assert answer["message"]
-    assert await carol.receive_nothing(timeout=0.2) or case == "member"
+    assert await carol.receive_nothing(timeout=0.2)
+    assert not await Call.objects.aexists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "slug"),
+    [
+        ({}, "missing_field"),
+        ({"users": []}, "invalid_field"),
+        ({"users": "bob"}, "invalid_field"),
+        ({"users": [f"u{n}" for n in range(17)]}, "invalid_field"),
+        ({"users": ["bob"], "media": "hologram"}, "invalid_field"),
+        ({"users": ["bob"], "room_id": "has space"}, "invalid_field"),
+    ],
+    ids=["no-users", "empty", "not-a-list", "seventeen", "bad-media", "bad-room-id"],
+)
+async def test_a_malformed_invitation_is_an_error_frame(
+    fields, slug, signed_in, people
+):
+    alice = await inviter_in_room(signed_in, people)
+    await alice.send_frame(
+        {"type": "room.invite", "room_id": "standup", "req": "i", **fields}
+    )
+    error = await alice.frame_of("error")
+    assert (error["req"], error["error"]) == ("i", slug)
+    await alice.send_frame({"type": "ping", "req": "p"})
+    assert (await alice.frame_of("pong"))["req"] == "p"  # the socket goes on
     assert not await Call.objects.aexists()

@@ -108,6 +108,7 @@ def test_the_list_shows_open_rooms_only_20_a_page_with_member_counts(
         pytest.param({"name": "x", "member_cap": 1}, id="member_cap-1"),
         pytest.param({"name": "x", "member_cap": 0}, id="member_cap-0"),
         pytest.param({"name": "x", "member_cap": 99}, id="member_cap-99"),
+        pytest.param({"name": "x", "inviters": "everyone"}, id="inviters-unknown"),
     ],
 )
 def test_a_bad_room_is_refused_as_invalid_room(alice_client, body):
@@ -177,6 +178,7 @@ def test_the_owner_changes_only_the_fields_sent(alice_client, user):
         pytest.param({"info": {"blob": "y" * MAX_INFO_BYTES}}, id="info-oversize"),
         pytest.param({"member_cap": 1}, id="member_cap-1"),
         pytest.param({"name": ""}, id="name-empty"),
+        pytest.param({"inviters": "anyone"}, id="inviters-unknown"),
     ],
 )
 def test_a_bad_change_is_refused_as_invalid_room(alice_client, user, body):
@@ -188,6 +190,7 @@ def test_a_bad_change_is_refused_as_invalid_room(alice_client, user, body):
     )
     room = Room.objects.get(room_id="mine")
     assert (room.name, room.info, room.member_cap) == ("Mine", {}, 6)
+    assert room.inviters == "members"
 
 
 def test_only_the_owner_changes_or_closes_a_room(bob_client, user):
@@ -357,3 +360,14 @@ def test_a_closed_room_cannot_be_changed(db, user):
     assert (answer.status_code, answer.json()["error"]) == (409, "room_closed")
     room.refresh_from_db()
     assert room.name == "Old"
+
+
+def test_the_owner_chooses_who_may_invite(alice_client, user):
+    body = post(
+        alice_client, "/api/rooms", {"name": "Board", "inviters": "owner"}
+    ).json()
+    assert body["inviters"] == "owner"
+    changed = patch(
+        alice_client, f"/api/rooms/{body['room_id']}", {"inviters": "members"}
+    )
+    assert changed.json()["inviters"] == "members"
