@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from calls import protocol
+from config.layers import DEVICE_GROUP_PREFIX
 from calls.services import Outcome, calls_tick_due
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ _background: set[asyncio.Task] = set()
 
 
 def device_group(device_id: str) -> str:
-    return f"device.{device_id}"
+    return f"{DEVICE_GROUP_PREFIX}{device_id}"
 
 
 async def send_to_device(

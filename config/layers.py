@@ -32,15 +32,22 @@ def redis_layer(url: str, **config) -> dict:
     }
 
 
+# Groups with one member at most, anywhere: a socket's own group (calls.delivery's
+# device_group). config.redis_layer publishes nothing for them when the member is in
+# the sending process.
+DEVICE_GROUP_PREFIX = "device."
+
+
 def redis_pubsub_layer(url: str, **config) -> dict:
-    """CHANNEL_LAYERS["default"] for channels-redis' Pub/Sub layer at `url`: one
-    PUBLISH per event, and one reader per process that hands each to its sockets.
+    """CHANNEL_LAYERS["default"] for Parley's Pub/Sub layer at `url`
+    (config.redis_layer): channels-redis' Pub/Sub layer, handing events for the
+    process's own sockets over in memory and pipelining what it publishes.
 
     The core layer (`redis_layer`) receives a process's events one at a time, two
     Redis round trips and a lock hand-over each: with 1 000 sockets in a process it
-    relayed under 200 frames/s and lost frames, where this one relays 1 000/s with a
-    p99 of 30 ms (`make bench`, docs/performance.md). Both drop events nobody is
-    listening for; neither replays them. Opt in with REDIS_LAYER=pubsub.
+    relayed under 200 frames/s and lost frames (`make bench`, docs/performance.md).
+    Both drop events nobody is listening for; neither replays them. The default
+    (REDIS_LAYER=pubsub).
     """
     host = {
         "address": url,
@@ -48,16 +55,20 @@ def redis_pubsub_layer(url: str, **config) -> dict:
         "max_connections": REDIS_MAX_CONNECTIONS,
     }
     return {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [host], **config},
+        "BACKEND": "config.redis_layer.LocalFirstChannelLayer",
+        "CONFIG": {
+            "hosts": [host],
+            "solo_group_prefixes": [DEVICE_GROUP_PREFIX],
+            **config,
+        },
     }
 
 
 REDIS_LAYERS = {"pubsub": redis_pubsub_layer, "core": redis_layer}
 
 
-def channel_layer_for(url: str, *, kind: str = "core", **config) -> dict:
-    """The channels-redis layer of `kind` ("core", the default, or "pubsub")."""
+def channel_layer_for(url: str, *, kind: str = "pubsub", **config) -> dict:
+    """The Redis layer of `kind` ("pubsub", the default, or channels-redis' "core")."""
     if kind not in REDIS_LAYERS:
         raise ValueError(f"REDIS_LAYER must be one of {sorted(REDIS_LAYERS)}: {kind!r}")
     return REDIS_LAYERS[kind](url, **config)

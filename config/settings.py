@@ -104,10 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-# channels-redis' list-based core layer by default; "pubsub" relays far more under
-# load (docs/performance.md) but is not yet the default: three socket tests that
-# depend on event order across channels fail on it (see docs/performance.md).
-REDIS_LAYER = env.str("REDIS_LAYER", default="core")
+# Parley's Pub/Sub layer (config.redis_layer) by default; "core" is channels-redis'
+# list-based layer, which relays far less under load (docs/performance.md).
+REDIS_LAYER = env.str("REDIS_LAYER", default="pubsub")
 if REDIS_URL:
     try:
         CHANNEL_LAYERS = {"default": channel_layer_for(REDIS_URL, kind=REDIS_LAYER)}

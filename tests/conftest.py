@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.test import Client
 
@@ -119,8 +120,10 @@ async def close_layer_connections() -> None:
     """Close channels-redis' connections inside the test's own event loop, so that no
     blocking read is left for the loop's shutdown to cancel."""
     layer = get_channel_layer()
-    if hasattr(layer, "close_pools"):
+    if hasattr(layer, "close_pools"):  # channels-redis' core layer
         await layer.close_pools()
+    elif isinstance(layer, RedisPubSubChannelLayer):
+        await layer.flush()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -67,7 +67,7 @@ def test_a_room_across_two_processes(sign_in, two_servers, room):
 
 def process_of(device: Device) -> str:
     """The channel layer instance (so the process) a device's socket lives on:
-    channels-redis names channels `specific.<instance>!<channel>`."""
+    config.redis_layer names channels `specific.<process>!<channel>`."""
     return device.channel_name.split("!")[0]
 
 

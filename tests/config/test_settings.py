@@ -71,23 +71,24 @@ def test_database_url_selects_postgresql_over_a_unix_socket():
     assert (s["name"], s["host"]) == ("parley", "/var/run/postgresql")
 
 
-def test_redis_url_selects_channels_redis_over_tcp_or_unix_socket():
+def test_redis_url_selects_parleys_pubsub_layer_over_tcp_or_unix_socket():
     for url in ("redis://127.0.0.1:6379/0", "unix:///tmp/redis.sock"):
         layer = settings_with(REDIS_URL=url)["layer"]
-        assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+        assert layer["BACKEND"] == "config.redis_layer.LocalFirstChannelLayer"
+        assert layer["CONFIG"]["solo_group_prefixes"] == ["device."]
         (host,) = layer["CONFIG"]["hosts"]
-        assert layer["CONFIG"]["capacity"] >= 10_000
         assert host["address"] == url
-        # Longer than channels-redis' 5 s blocking wait (redis-py 8 defaults to 5 s).
         assert host["socket_timeout"] > 5
         # redis-py 8 caps a pool at 100 connections and then fails instead of waiting.
         assert host["max_connections"] >= 1000
 
 
-def test_redis_layer_chooses_the_pubsub_layer_or_refuses_an_unknown_one():
-    layer = settings_with(REDIS_URL="unix:///tmp/redis.sock", REDIS_LAYER="pubsub")
-    assert layer["layer"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+def test_redis_layer_chooses_channels_redis_core_layer_or_refuses_an_unknown_one():
+    layer = settings_with(REDIS_URL="unix:///tmp/redis.sock", REDIS_LAYER="core")
+    assert layer["layer"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layer["layer"]["CONFIG"]["capacity"] >= 10_000
     (host,) = layer["layer"]["CONFIG"]["hosts"]
+    # Longer than channels-redis' 5 s blocking wait (redis-py 8 defaults to 5 s).
     assert host["socket_timeout"] > 5
     done = run_django(["check"], REDIS_URL="unix:///tmp/r.sock", REDIS_LAYER="fast")
     assert done.returncode != 0
