@@ -198,7 +198,7 @@ def server_env(database_url: str, redis_url: str | None, secret_key: str) -> dic
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
         "SECURE_HSTS_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         # Per-socket flood control is a policy, not a capacity: the load generator
         # drives each socket harder than a person would.
         "SOCKET_RATE": "5000",
@@ -217,7 +217,8 @@ def daphnes(n: int, env: dict):
     try:
         for _ in range(n):
             port = free_port()
-            command = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1"]
+            command = [sys.executable, "-m", "daphne", "-v", os.environ.get("BENCH_DAPHNE_VERBOSITY", "0")]
+            command += ["-b", "127.0.0.1"]
             command += ["-p", str(port), "config.asgi:application"]
             proc = subprocess.Popen([*SERVER_CORE, *command], cwd=ROOT, env=env)
             procs.append(proc)
@@ -300,7 +301,7 @@ def setup_django(database_url: str, secret_key: str) -> None:
             "DATABASE_URL": database_url,
             "SECRET_KEY": secret_key,
             "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }
     )
     import django

@@ -1,6 +1,8 @@
 """The /ws/ socket: who may connect, the envelope, bad frames, flooding, presence."""
 
+import asyncio
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,6 +81,27 @@ async def test_bearer_token_gets_hello(open_socket, user):
     socket = await open_socket([bearer(usersig_issue(user=user))])
     hello = await socket.frame_of("hello")
     assert hello["user"]["username"] == "alice"
+
+
+async def test_a_handshake_does_not_wait_for_the_database_thread(open_socket, user):
+    """Sign-ins and call work queue on the process's one database thread. The
+    handshake itself must not queue there: a busy process would let it outlast
+    daphne's 5 s handshake limit, which resets the connection."""
+    by_token, by_cookie = (
+        [bearer(usersig_issue(user=user))],
+        [ORIGIN, await session_cookie(user)],
+    )
+    release = threading.Event()
+    busy = asyncio.ensure_future(database_sync_to_async(release.wait)(10))
+    await asyncio.sleep(0.1)  # the database thread is held from now on
+    try:
+        for headers in (by_token, by_cookie):
+            socket = await open_socket(headers)  # accepted
+            assert not busy.done()
+    finally:
+        release.set()
+        await busy
+    assert (await socket.frame_of("hello"))["user"]["username"] == "alice"
 
 
 async def test_auth_frame_gets_hello_and_ok(open_socket, user):

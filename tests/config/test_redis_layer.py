@@ -54,7 +54,9 @@ async def published(redis):
                 await pubsub.get_message(timeout=2)  # the confirmation
 
         async def next(self) -> str:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=2)
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=2
+            )
             assert message is not None, "nothing was published"
             return message["channel"].decode()
 
@@ -119,7 +121,8 @@ async def test_a_solo_group_whose_member_is_here_publishes_nothing(
     room = await here.new_channel()
     await here.group_add("room.r1", room)
     await published.watch(
-        group_channel(processes.prefix, device), group_channel(processes.prefix, "room.r1")
+        group_channel(processes.prefix, device),
+        group_channel(processes.prefix, "room.r1"),
     )
 
     await here.group_send(device, {"type": "x.event"})
