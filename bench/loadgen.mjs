@@ -208,6 +208,11 @@ const FAKE_SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + "a=x-be
 
 const target = config.target === "peerjs" ? peerjs : parley;
 
+// Handshakes the server reset or refused and that were tried again (relay and setups
+// modes; P3 stops at its first failure instead, as that is what it measures).
+let handshakeRetries = 0;
+const HANDSHAKE_TRIES = 3;
+
 /** Open `count` sockets with at most `concurrency` handshakes in flight. */
 async function openMany(count, opener, concurrency = config.concurrency ?? 50) {
   const conns = new Array(count);
@@ -215,7 +220,16 @@ async function openMany(count, opener, concurrency = config.concurrency ?? 50) {
   async function worker() {
     while (next < count) {
       const i = next++;
-      conns[i] = await opener(i);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          conns[i] = await opener(i);
+          break;
+        } catch (error) {
+          if (attempt === HANDSHAKE_TRIES) throw new Error(`socket ${i}: ${error.message} (${attempt} tries)`);
+          handshakeRetries++;
+          await sleep(500);
+        }
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
@@ -314,7 +328,9 @@ async function relayAt(pairs, rate, seconds, drainMs = 1500) {
 async function relay() {
   const { pairs, connectS, settleS, readyS } = await openPairs(config.pairs);
   await relayAt(pairs, Math.min(200, config.latency_rate), 1); // warm up
+  console.log("MARK latency-start"); // the orchestrator reads the servers' CPU time
   const latency = await relayAt(pairs, config.latency_rate, config.latency_seconds);
+  console.log("MARK latency-end");
   log(`latency at ${config.latency_rate}/s: p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms`);
   const ramp = [];
   let best = null;
@@ -417,9 +433,17 @@ process.on("unhandledRejection", (error) => {
 const modes = { relay, idle, setups };
 const cpuStart = process.cpuUsage();
 const wallStart = performance.now();
-const result = await modes[config.mode]();
+let result;
+try {
+  result = await modes[config.mode]();
+} catch (error) {
+  // A failed run is a result too: the orchestrator reports it and goes on.
+  log(`failed: ${error?.message ?? error}`);
+  result = { error: String(error?.message ?? error) };
+}
 const cpu = process.cpuUsage(cpuStart);
 // How busy the load generator itself was: near 1.0 means it, not the server, set the pace.
 result.loadgen_cpu_share = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - wallStart)) * 100) / 100;
+result.handshake_retries = handshakeRetries;
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -115,6 +115,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_http(url: str, proc: subprocess.Popen, what: str) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -217,7 +223,13 @@ def daphnes(n: int, env: dict):
     try:
         for _ in range(n):
             port = free_port()
-            command = [sys.executable, "-m", "daphne", "-v", os.environ.get("BENCH_DAPHNE_VERBOSITY", "0")]
+            command = [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-v",
+                os.environ.get("BENCH_DAPHNE_VERBOSITY", "0"),
+            ]
             command += ["-b", "127.0.0.1"]
             command += ["-p", str(port), "config.asgi:application"]
             proc = subprocess.Popen([*SERVER_CORE, *command], cwd=ROOT, env=env)
@@ -267,8 +279,13 @@ def peerjs_server():
         stop(proc)
 
 
-def loadgen(config: dict, workdir: Path, on_ready=None) -> dict:
-    """Run bench/loadgen.mjs with `config`; `on_ready(n)` runs at its READY line."""
+class ScenarioFailed(Exception):
+    """One scenario could not be measured; the run reports it and goes on."""
+
+
+def loadgen(config: dict, workdir: Path, on_ready=None, on_mark=None) -> dict:
+    """Run bench/loadgen.mjs with `config`; `on_ready(n)` runs at its READY line,
+    `on_mark(label)` at each MARK line."""
     path = workdir / f"loadgen-{secrets.token_hex(4)}.json"
     path.write_text(json.dumps(config))
     proc = subprocess.Popen(
@@ -284,10 +301,14 @@ def loadgen(config: dict, workdir: Path, on_ready=None) -> dict:
             if on_ready:
                 on_ready(int(line.split()[1]))
             proc.stdin.close()
+        elif line.startswith("MARK ") and on_mark:
+            on_mark(line.split()[1])
         elif line.startswith("{"):
             result = json.loads(line)
     if proc.wait() != 0 or result is None:
-        raise SystemExit(f"load generator failed ({config['mode']})")
+        raise ScenarioFailed(f"the load generator crashed ({config['mode']})")
+    if "error" in result:
+        raise ScenarioFailed(result["error"])
     return result
 
 
@@ -354,15 +375,32 @@ def ws(url: str) -> str:
     return url.replace("http://", "ws://") + "/ws/"
 
 
+def relay_with_cpu(config: dict, pids: list[int], workdir: Path) -> dict:
+    """The relay scenario, and the servers' CPU time per frame relayed in its
+    fixed-rate phase (P1): less at the mercy of a shared machine than latency."""
+    marks = {}
+    result = loadgen(
+        config,
+        workdir,
+        on_mark=lambda label: marks.setdefault(label, sum(map(cpu_seconds, pids))),
+    )
+    frames = result["latency"]["received"]
+    if frames and {"latency-start", "latency-end"} <= marks.keys():
+        used = marks["latency-end"] - marks["latency-start"]
+        result["server_cpu_us_per_frame"] = round(used / frames * 1e6, 1)
+    return result
+
+
 def parley_relay(size, env, users, workdir, processes: int) -> dict:
     with daphnes(processes, env) as servers:
         urls = [ws(url) for url, _ in servers]
-        return loadgen(relay_config(size, "parley", urls, users), workdir)
+        config = relay_config(size, "parley", urls, users)
+        return relay_with_cpu(config, [pid for _, pid in servers], workdir)
 
 
 def peerjs_relay(size, workdir) -> dict:
-    with peerjs_server() as (url, _):
-        return loadgen(relay_config(size, "peerjs", [url]), workdir)
+    with peerjs_server() as (url, pid):
+        return relay_with_cpu(relay_config(size, "peerjs", [url]), [pid], workdir)
 
 
 def idle_sockets(config: dict, pid: int, workdir: Path) -> dict:
@@ -433,7 +471,7 @@ def parley_setups(size, env, users, workdir) -> dict:
     written = bills_hung_up() - before
     # Every setup the load generator counted left its bill; anything else is a bug.
     if written != completed:
-        raise SystemExit(f"P5: {completed} setups but {written} bills written")
+        raise ScenarioFailed(f"P5: {completed} setups but {written} bills written")
     result["bills_written"] = written
     passing = [s for s in result["steps"] if s["p95_ms"] and s["p95_ms"] <= 100]
     best = max(passing or result["steps"], key=lambda s: s["per_s"])
@@ -545,53 +583,108 @@ def run_once(size: dict, only: set[str], workdir: Path) -> dict:
             # Fresh people for each scenario: a stopped server leaves its calls live.
             return make_users(f"b{secrets.token_hex(3)}_", count)
 
+        def scenario(key: str, what: str, measure) -> None:
+            log(what)
+            try:
+                results[key] = measure()
+            except ScenarioFailed as error:
+                log(f"{what}: failed: {error}")
+                results[key] = {"error": str(error)}
+
+        pairs = size["pairs"]
         if "P1" in only or "P2" in only:
-            log("P1/P2: Parley, one process (Redis over a unix socket)")
-            results["parley_relay_1"] = parley_relay(
-                size, env, users(2 * size["pairs"]), workdir, 1
+            scenario(
+                "parley_relay_1",
+                "P1/P2: Parley, one process (Redis over a unix socket)",
+                lambda: parley_relay(size, env, users(2 * pairs), workdir, 1),
             )
-            log("P2: Parley, two processes over Redis")
-            results["parley_relay_2"] = parley_relay(
-                size, env, users(2 * size["pairs"]), workdir, 2
+            scenario(
+                "parley_relay_2",
+                "P2: Parley, two processes over Redis",
+                lambda: parley_relay(size, env, users(2 * pairs), workdir, 2),
             )
-            log("P1/P2: PeerJS")
-            results["peerjs_relay"] = peerjs_relay(size, workdir)
+            scenario(
+                "peerjs_relay", "P1/P2: PeerJS", lambda: peerjs_relay(size, workdir)
+            )
         if "P3" in only:
-            log("P3: idle sockets, Parley")
-            results["parley_idle"] = parley_idle(
-                size, env, users(size["p3_users"]), workdir
+            scenario(
+                "parley_idle",
+                "P3: idle sockets, Parley",
+                lambda: parley_idle(size, env, users(size["p3_users"]), workdir),
             )
-            log("P3: idle sockets, PeerJS")
-            results["peerjs_idle"] = peerjs_idle(size, workdir)
+            scenario(
+                "peerjs_idle",
+                "P3: idle sockets, PeerJS",
+                lambda: peerjs_idle(size, workdir),
+            )
         if "P4" in only:
-            log("P4: browser, invite to first decoded frame")
-            results["p4"] = browser_first_frame(size, env)
+            scenario(
+                "p4",
+                "P4: browser, invite to first decoded frame",
+                lambda: browser_first_frame(size, env),
+            )
         if "P5" in only:
-            log("P5: full call setups")
-            results["p5"] = parley_setups(
-                size, env, users(2 * size["p5_pairs"]), workdir
+            scenario(
+                "p5",
+                "P5: full call setups",
+                lambda: parley_setups(size, env, users(2 * size["p5_pairs"]), workdir),
             )
     return results
 
 
+def failures(run: dict) -> dict[str, str]:
+    """The scenarios of a run that could not be measured, and why."""
+    return {key: result["error"] for key, result in run.items() if "error" in result}
+
+
 def figures(run: dict) -> dict[str, tuple[float | None, float | None]]:
-    """Each figure: (Parley's, the comparison's: PeerJS's or the floor's)."""
+    """Each figure: (Parley's, the comparison's: PeerJS's or the floor's); None
+    where its scenario failed."""
+
+    def get(key: str, *path):
+        value = run.get(key)
+        if value is None or "error" in value:
+            return None
+        for step in path:
+            value = value[step]
+        return value
+
     out = {}
     if "parley_relay_1" in run:
-        ours, theirs = run["parley_relay_1"], run["peerjs_relay"]
-        out["P1 p50"] = (ours["latency"]["p50_ms"], theirs["latency"]["p50_ms"])
-        out["P1 p99"] = (ours["latency"]["p99_ms"], theirs["latency"]["p99_ms"])
-        out["P2 1 proc"] = (ours["best_rate"], theirs["best_rate"])
-        out["P2 2 procs"] = (run["parley_relay_2"]["best_rate"], theirs["best_rate"])
+        out["P1 p50"] = (
+            get("parley_relay_1", "latency", "p50_ms"),
+            get("peerjs_relay", "latency", "p50_ms"),
+        )
+        out["P1 p99"] = (
+            get("parley_relay_1", "latency", "p99_ms"),
+            get("peerjs_relay", "latency", "p99_ms"),
+        )
+        out["P1 CPU/frame"] = (
+            get("parley_relay_1", "server_cpu_us_per_frame"),
+            get("peerjs_relay", "server_cpu_us_per_frame"),
+        )
+        out["P2 1 proc"] = (
+            get("parley_relay_1", "best_rate"),
+            get("peerjs_relay", "best_rate"),
+        )
+        out["P2 2 procs"] = (
+            get("parley_relay_2", "best_rate"),
+            get("peerjs_relay", "best_rate"),
+        )
     if "parley_idle" in run:
-        ours, theirs = run["parley_idle"], run["peerjs_idle"]
-        out["P3 sockets"] = (ours["open_after_hold"], theirs["open_after_hold"])
-        out["P3 KiB/socket"] = (ours["kib_per_socket"], theirs["kib_per_socket"])
+        out["P3 sockets"] = (
+            get("parley_idle", "open_after_hold"),
+            get("peerjs_idle", "open_after_hold"),
+        )
+        out["P3 KiB/socket"] = (
+            get("parley_idle", "kib_per_socket"),
+            get("peerjs_idle", "kib_per_socket"),
+        )
     if "p4" in run:
-        out["P4 ms"] = (run["p4"]["parley_median_ms"], run["p4"]["floor_median_ms"])
+        out["P4 ms"] = (get("p4", "parley_median_ms"), get("p4", "floor_median_ms"))
     if "p5" in run:
-        out["P5 setups/s"] = (run["p5"]["best"]["per_s"], None)
-        out["P5 p95"] = (run["p5"]["best"]["p95_ms"], None)
+        out["P5 setups/s"] = (get("p5", "best", "per_s"), None)
+        out["P5 p95"] = (get("p5", "best", "p95_ms"), None)
     return out
 
 
@@ -614,6 +707,7 @@ def median_figures(runs: list[dict]) -> dict:
 UNITS = {
     "P1 p50": "ms",
     "P1 p99": "ms",
+    "P1 CPU/frame": "µs server CPU",
     "P2 1 proc": "frames/s",
     "P2 2 procs": "frames/s",
     "P3 sockets": "sockets",
@@ -622,7 +716,14 @@ UNITS = {
     "P5 setups/s": "setups/s",
     "P5 p95": "ms",
 }
-LOWER_IS_BETTER = {"P1 p50", "P1 p99", "P3 KiB/socket", "P4 ms", "P5 p95"}
+LOWER_IS_BETTER = {
+    "P1 p50",
+    "P1 p99",
+    "P1 CPU/frame",
+    "P3 KiB/socket",
+    "P4 ms",
+    "P5 p95",
+}
 
 
 def meets(name: str, ours: float | None, ratio: float | None) -> str:
@@ -682,7 +783,7 @@ def machine() -> dict:
         "load_before": os.getloadavg(),
         "pinning": bool(SERVER_CORE),
         # The channels-redis layer the Parley servers ran on (settings' REDIS_LAYER).
-        "redis_layer": os.environ.get("REDIS_LAYER", "core"),
+        "redis_layer": os.environ.get("REDIS_LAYER", "pubsub"),
     }
 
 
@@ -720,8 +821,15 @@ def main() -> int:
             log(f"run {i + 1} of {args.repeat}")
             runs.append(run_once(size, only, Path(tmp)))
     medians = median_figures(runs)
-    print(f"Parley on channels-redis' {os.environ.get('REDIS_LAYER', 'core')} layer")
+    print(f"Parley on the {os.environ.get('REDIS_LAYER', 'pubsub')} Redis layer")
     print(table(medians))
+    failed = [
+        f"  run {i}, {key}: {why}"
+        for i, run in enumerate(runs, start=1)
+        for key, why in failures(run).items()
+    ]
+    if failed:
+        print("\nnot measured:\n" + "\n".join(failed))
     report = {
         "started": started.isoformat(),
         "finished": datetime.now(UTC).isoformat(),
@@ -730,6 +838,7 @@ def main() -> int:
         "size": size,
         "medians": {k: {"parley": v[0], "against": v[1]} for k, v in medians.items()},
         "runs": runs,
+        "failed": [failures(run) for run in runs],
     }
     out = args.out or RESULTS / f"{started:%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -737,7 +846,7 @@ def main() -> int:
     if args.out is None:
         (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
     print(f"\nwritten: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from calls import protocol
-from config.layers import DEVICE_GROUP_PREFIX
 from calls.services import Outcome, calls_tick_due
+from config.layers import DEVICE_GROUP_PREFIX
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from calls.origin import OriginCheck  # noqa: E402
-from calls.session_user import SessionUserStack  # noqa: E402
 from calls.routing import websocket_urlpatterns  # noqa: E402
+from calls.session_user import SessionUserStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -27,7 +27,10 @@ def smoke_database_url() -> str:
             )
         pytest.skip("the benchmarks need PostgreSQL (DATABASE_URL)")
     port = db["PORT"] or db["OPTIONS"].get("port") or 5432
-    return f"postgres:///parley_bench_smoke?host={db['HOST']}&port={port}"
+    # Named after this run's test database, so that runs on other databases do not
+    # share it.
+    name = f"{db['NAME']}_bench"
+    return f"postgres:///{name}?host={db['HOST']}&port={port}"
 
 
 def test_the_benchmarks_run_at_toy_size_and_report_every_figure(tmp_path):
@@ -51,6 +54,7 @@ def test_the_benchmarks_run_at_toy_size_and_report_every_figure(tmp_path):
     assert figures == {
         "P1 p50",
         "P1 p99",
+        "P1 CPU/frame",
         "P2 1 proc",
         "P2 2 procs",
         "P3 sockets",
