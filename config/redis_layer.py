@@ -12,11 +12,12 @@ Every process of a deployment runs one. Compared with the layer it extends:
 - **Solo groups.** A group named with one of `solo_group_prefixes` (Parley's
   `device.<id>`) has one member at most, anywhere. When that member is in this
   process, nothing is published.
-- **Publishing is pipelined.** Concurrent publishes are written to Redis together,
-  one round trip for a batch, in the order they were made; each `send` still waits
-  for its own publish and raises if it failed. One publish at a time (the base
-  layer's, behind a lock) held a process to under 2 000 a second on this project's
-  machines (docs/performance.md).
+- **Publishing is pipelined, subscribing batched.** Concurrent publishes are written
+  to Redis together, one round trip for a batch, in the order they were made; each
+  `send` still waits for its own publish and raises if it failed. Subscriptions made
+  meanwhile go out as one SUBSCRIBE. The base layer did one operation at a time
+  behind one lock: under 2 000 publishes a second on this project's machines, and
+  under load a new socket waited seconds for its SUBSCRIBE (docs/performance.md).
 - **Channel names say their process**: `<prefix>specific.<process>!<id>`, like
   channels-redis' core layer, so that a device row tells which process holds it.
 
@@ -28,6 +29,7 @@ nothing is replayed.
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 
 from channels_redis.pubsub import (
@@ -120,38 +122,50 @@ class LocalFirstLoopLayer(RedisPubSubLoopLayer):
 
 
 class PipelinedShard(RedisSingleShardConnection):
-    """One Redis server's connections, publishing in batches."""
+    """One Redis server's connections. Publishes are pipelined; subscriptions are
+    sent many channels to a command. Neither waits for the other: the base class
+    ran both one at a time behind one lock, each over several turns of the event
+    loop, and under load a new socket's SUBSCRIBE queued there for seconds (the
+    handshake waits for it)."""
 
     def __init__(self, host, channel_layer) -> None:
         super().__init__(host, channel_layer)
-        self._outbox: list[tuple[str, bytes, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
+        self._publishes = Batcher(self._publish_batch)
+        self._subscriptions = Batcher(self._subscription_batch)
 
     async def publish(self, channel: str, message: bytes) -> None:
-        done = asyncio.get_running_loop().create_future()
-        self._outbox.append((channel, message, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._write())
-        await done
+        await self._publishes.submit((channel, message))
 
-    async def _write(self) -> None:
-        """Publish what is waiting, as one pipeline, until nothing is."""
-        while self._outbox:
-            batch, self._outbox = self._outbox, []
-            try:
-                async with self._lock:
-                    self._ensure_redis()
-                    pipe = self._redis.pipeline(transaction=False)
-                    for channel, message, _ in batch:
-                        pipe.publish(channel, message)
-                    await pipe.execute()
-            except asyncio.CancelledError:
-                _settle(batch, ConnectionError("channel layer closed"))
-                raise
-            except Exception as error:
-                _settle(batch, error)
-            else:
-                _settle(batch, None)
+    async def subscribe(self, channel: str) -> None:
+        await self._subscriptions.submit(("subscribe", channel))
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self._subscriptions.submit(("unsubscribe", channel))
+
+    async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
+        self._ensure_redis()
+        pipe = self._redis.pipeline(transaction=False)
+        for channel, message in batch:
+            pipe.publish(channel, message)
+        await pipe.execute()
+
+    async def _subscription_batch(self, batch: list[tuple[str, str]]) -> None:
+        async with self._lock:  # against flush()
+            self._ensure_redis()
+            self._ensure_receiver()
+            # In order, a run of the same command at a time.
+            for command, run in itertools.groupby(batch, key=lambda item: item[0]):
+                channels = list(dict.fromkeys(channel for _, channel in run))
+                if command == "subscribe":
+                    channels = [c for c in channels if c not in self._subscribed_to]
+                    if channels:
+                        await self._pubsub.subscribe(*channels)
+                        self._subscribed_to.update(channels)
+                else:
+                    channels = [c for c in channels if c in self._subscribed_to]
+                    if channels:
+                        await self._pubsub.unsubscribe(*channels)
+                        self._subscribed_to.difference_update(channels)
 
     def _receive_message(self, message) -> None:
         if message is not None:
@@ -161,20 +175,55 @@ class PipelinedShard(RedisSingleShardConnection):
             self.channel_layer.receive_published(name, message["data"])
 
     async def flush(self) -> None:
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.cancel()
-            with contextlib.suppress(BaseException):
-                await writer
-        _settle(self._outbox, ConnectionError("channel layer flushed"))
-        self._outbox = []
+        await self._publishes.close()
+        await self._subscriptions.close()
         await super().flush()
 
 
+class Batcher:
+    """Runs `run(items)` over what was submitted, in order, a batch at a time: all
+    that was submitted while the previous batch ran. Each `submit` returns when its
+    batch is done, or raises what the batch raised."""
+
+    def __init__(self, run) -> None:
+        self.run = run
+        self.pending: list[tuple[object, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def submit(self, item) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self.pending.append((item, done))
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await self.run([item for item, _ in batch])
+            except asyncio.CancelledError:
+                _settle(batch, ConnectionError("channel layer closed"))
+                raise
+            except Exception as error:
+                _settle(batch, error)
+            else:
+                _settle(batch, None)
+
+    async def close(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        _settle(self.pending, ConnectionError("channel layer closed"))
+        self.pending = []
+
+
 def _settle(batch, error: Exception | None) -> None:
-    """Tell the senders of a batch how their publish went."""
-    for _, _, done in batch:
-        if done.done():  # its sender was cancelled
+    """Tell the submitters of a batch how it went."""
+    for _, done in batch:
+        if done.done():  # its submitter was cancelled
             continue
         if error is None:
             done.set_result(None)

@@ -178,3 +178,31 @@ async def test_a_publish_that_fails_raises_for_its_sender(tmp_path):
     with pytest.raises(RedisConnectionError):  # and the next one too, not a hang
         await layer.group_send("room.r3", {"type": "x.event"})
     await layer.flush()
+
+
+async def test_many_sockets_joining_at_once_all_hear_their_group(processes):
+    """Subscriptions made together go out batched; each is in place when its
+    group_add returns."""
+    here, elsewhere = processes(), processes()
+    sockets = await asyncio.gather(*(elsewhere.new_channel() for _ in range(100)))
+    await asyncio.gather(*(elsewhere.group_add(f"room.{s}", s) for s in sockets))
+    for socket in sockets:
+        await here.group_send(f"room.{socket}", {"type": "x.event", "to": socket})
+    for socket in sockets:
+        assert (await receive(elsewhere, socket))["to"] == socket
+
+
+async def test_leaving_and_rejoining_a_group_keeps_the_last_word(processes):
+    here, elsewhere = processes(), processes()
+    socket = await elsewhere.new_channel()
+    await asyncio.gather(
+        elsewhere.group_add("room.r4", socket),
+        elsewhere.group_discard("room.r4", socket),
+        elsewhere.group_add("room.r4", socket),
+    )
+    await here.group_send("room.r4", {"type": "x.event", "n": 1})
+    assert await receive(elsewhere, socket) == {"type": "x.event", "n": 1}
+    await elsewhere.group_discard("room.r4", socket)
+    await here.group_send("room.r4", {"type": "x.event", "n": 2})
+    await here.send(socket, {"type": "x.fence"})  # published after n=2
+    assert await receive(elsewhere, socket) == {"type": "x.fence"}
