@@ -89,7 +89,8 @@ class BotSession:
         self.transport: Transport | None = None
         self.hello: protocol.Hello | None = None
         self.next_req = 0
-        self.pending: dict[str, asyncio.Future] = {}
+        # req → (its answer, what to run as the ok is read)
+        self.pending: dict[str, tuple[asyncio.Future, Callable | None]] = {}
         self.done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self.stats: dict[str, dict[str, Any]] = {}
         self.tasks: set[asyncio.Task] = set()
@@ -147,7 +148,7 @@ class BotSession:
                     log.exception("handling %s failed", frame.TYPE)
         finally:
             self.transport = None
-            for future in self.pending.values():
+            for future, _ in self.pending.values():
                 if not future.done():
                     future.set_exception(TransportClosed(1006, "disconnected"))
             self.pending.clear()
@@ -158,28 +159,39 @@ class BotSession:
         with contextlib.suppress(TransportClosed):
             await self.transport.send(protocol.encode(frame))
 
-    async def request(self, model: type[protocol.ClientFrame], **fields: Any) -> dict:
-        """Send a frame with a `req` and wait for its `ok` (fields) or raise Refused."""
+    async def request(
+        self,
+        model: type[protocol.ClientFrame],
+        *,
+        on_ok: Callable[[dict], None] | None = None,
+        **fields: Any,
+    ) -> dict:
+        """Send a frame with a `req` and wait for its `ok` (fields) or raise Refused.
+
+        `on_ok(fields)` runs as the `ok` is read, before the frame after it: the
+        `call.ended` of a call to someone offline follows its `ok` at once, and the
+        requester, a task, would see its answer only a few turns of the loop later.
+        """
         self.next_req += 1
         req = f"bot-{self.next_req}"
         future = asyncio.get_running_loop().create_future()
-        self.pending[req] = future
+        self.pending[req] = (future, on_ok)
         await self.send(model.model_validate({**fields, "req": req}))
         return await asyncio.wait_for(future, 15)
 
     async def on_answer(self, frame: protocol.Ok | protocol.Error) -> None:
-        future = self.pending.pop(frame.req or "", None)
+        future, on_ok = self.pending.pop(frame.req or "", (None, None))
         if future is None or future.done():
             if isinstance(frame, protocol.Error):
                 log.warning("server error: %s (%s)", frame.message, frame.error)
             return
         if isinstance(frame, protocol.Error):
             future.set_exception(Refused(frame))
-        else:
-            future.set_result(frame.model_extra or {})
-        # Let the requester see its answer before the next frame is handled: the
-        # `call.ended` of a call to someone offline follows its `ok` at once.
-        await asyncio.sleep(0)
+            return
+        fields = frame.model_extra or {}
+        if on_ok is not None:
+            on_ok(fields)
+        future.set_result(fields)
 
     def spawn(self, coro) -> None:
         """Run a step that waits for the server's answer without blocking the reader."""
@@ -217,15 +229,20 @@ class BotSession:
 
     async def place_call(self) -> None:
         callee = self.options.call
+
+        def calling(ok: dict) -> None:
+            self.call_id = ok["call_id"]
+            log.info("calling %s (call %s)", callee, self.call_id)
+
         try:
-            ok = await self.request(
-                protocol.CallInvite, callee=callee, media=self.options.call_media
+            await self.request(
+                protocol.CallInvite,
+                callee=callee,
+                media=self.options.call_media,
+                on_ok=calling,
             )
         except Refused as exc:
             self.finish(f"cannot call {callee!r}: {exc.message}")
-            return
-        self.call_id = ok["call_id"]
-        log.info("calling %s (call %s)", callee, self.call_id)
 
     async def on_call_ringing(self, frame: protocol.CallRinging) -> None:
         log.info("ringing %s", frame.callee.username)

@@ -2,12 +2,22 @@
 roles and media of a call, backoff, loopback ICE, and reconnection to a restarted
 server."""
 
+import asyncio
+import json
+
 import aioice.ice
 import pytest
 
 from calls import protocol
+from calls.bot.media import MediaSource
 from calls.bot.peer import allow_loopback_ice, rtc_configuration
-from calls.bot.session import BACKOFF_MAX, allowed_media, backoff_delay
+from calls.bot.session import (
+    BACKOFF_MAX,
+    BotOptions,
+    BotSession,
+    allowed_media,
+    backoff_delay,
+)
 from calls.bot.transport import socket_url
 from tests.browser.harness import start_daphne
 from tests.browser.services import stop
@@ -49,6 +59,52 @@ def test_the_bot_writes_client_frames_the_server_accepts():
 )
 def test_socket_url(given, url):
     assert socket_url(given) == url
+
+
+class ScriptedServer:
+    """A Transport whose server answers `call.invite` with its `ok` and the call's
+    `call.ended` in one burst, as a server does for a callee who is offline."""
+
+    def __init__(self):
+        self.inbox: asyncio.Queue[str] = asyncio.Queue()
+        hello = {
+            "type": "hello",
+            "user": {"id": 1, "username": "alice", "display_name": "Alice"},
+            "device_id": "d1",
+            "protocol": protocol.PROTOCOL_VERSION,
+            "ice_servers": [],
+        }
+        self.inbox.put_nowait(json.dumps(hello))
+
+    async def send(self, text: str) -> None:
+        frame = json.loads(text)
+        assert frame["type"] == "call.invite"
+        ok = {"type": "ok", "req": frame["req"], "call_id": "c1"}
+        ended = {
+            "type": "call.ended",
+            "call_id": "c1",
+            "reason": "offline",
+            "code": protocol.END_CODES["offline"],
+            "duration_s": 0,
+        }
+        for answer in (ok, ended):
+            self.inbox.put_nowait(json.dumps(answer))
+
+    async def receive(self) -> str:
+        return await self.inbox.get()
+
+
+async def test_a_call_that_ends_right_after_its_ok_ends_the_bot():
+    """The `call.ended` read straight after the invite's `ok` is the bot's call: the
+    call id is taken from the `ok` before the next frame is handled."""
+    options = BotOptions(username="alice", media=MediaSource("pattern"), call="bob")
+    session = BotSession(options)
+    reader = asyncio.create_task(session.serve(ScriptedServer()))
+    try:
+        outcome = await asyncio.wait_for(session.done, 5)
+    finally:
+        reader.cancel()
+    assert outcome.error == "the call ended without an answer: offline"
 
 
 def test_what_each_side_of_a_call_sends():
