@@ -1,7 +1,9 @@
 from datetime import timedelta
+from functools import cache
 
 import factory
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.models import Application, User
@@ -11,6 +13,18 @@ from rooms.models import Room
 PASSWORD = "correct-horse-battery"
 
 
+@cache
+def _password_hash(preferred_hasher: str) -> str:
+    return make_password(PASSWORD)  # by the preferred hasher
+
+
+def password_hash() -> str:
+    """PASSWORD hashed by the preferred hasher, once per hasher: a real PBKDF2 hash
+    takes half a second, which was half of the suite's time when every person a test
+    made hashed it again. Everyone made here shares one salt; tests only."""
+    return _password_hash(settings.PASSWORD_HASHERS[0])
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -18,7 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.LazyAttribute(lambda u: u.username.capitalize())
-    password = factory.django.Password(PASSWORD)
+    password = factory.LazyFunction(password_hash)
 
 
 class CallFactory(factory.django.DjangoModelFactory):
