@@ -328,8 +328,15 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
                     device_id=self.device_id,
                     channel_name=self.channel_name,
                 )
-                if revived:  # a sweep had taken our row: others saw us go offline
+                if revived:
+                    # A sweep had taken our row (this process was too busy to beat):
+                    # others saw us go offline, and our call was given its grace.
                     await accounts.presence_announce(user=self.user)
+                    await deliver(
+                        await database_sync_to_async(services.calls_device_back)(
+                            user=self.user, device_id=self.device_id
+                        )
+                    )
                 if not process_chores_due(now=time.monotonic()):
                     continue
                 for user in await database_sync_to_async(accounts.presence_sweep)():

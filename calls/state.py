@@ -349,7 +349,8 @@ def device_gone(
 def device_back(state: CallState, *, user: int, device: str, now: float) -> Transition:
     """A party's new socket. It takes over the party's place in the call: a callee
     device starts ringing; a device that lost the call gets it back, and both sides
-    are told to connect their media again (`call.started` anew)."""
+    are told to connect their media again (`call.started` anew). The lost device
+    itself coming back keeps the call as it was."""
     step = tick(state, now=now)
     state = step.state
     role = state.party(user)
@@ -365,6 +366,11 @@ def device_back(state: CallState, *, user: int, device: str, now: float) -> Tran
         )
         return step.then(Transition(back, (Send(device, "call.incoming"),)))
     lost = {gone for gone, _ in state.gone}
+    own = state.caller_device if role == "caller" else state.answer_device
+    if device == own and device in lost:
+        # The lost socket itself, alive after all (a sweep had taken its row while
+        # its process was busy): its media never stopped; nobody needs telling.
+        return step.then(Transition(replace(state, gone=state.without_gone(device))))
     if role == "caller" and state.caller_device in lost:
         back = replace(
             state, caller_device=device, gone=state.without_gone(state.caller_device)

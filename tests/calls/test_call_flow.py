@@ -10,9 +10,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import override_settings
 
+from accounts.models import Device
 from calls.delivery import deliver
 from calls.models import Call, LiveParty
-from calls.services import call_force_end
+from calls.services import call_force_end, calls_reap_orphans, calls_tick_due
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -214,6 +215,34 @@ async def test_a_party_back_within_the_grace_keeps_the_call(
     assert (call.state, call.gone_deadline) == ("active", None)
     await bob.send_frame({"type": "call.hangup", "call_id": call_id})
     assert (await ended(alice_again, call_id))["reason"] == "hangup"
+
+
+@override_settings(CALL_DISCONNECT_GRACE=0.5, PRESENCE_HEARTBEAT=0.1)
+async def test_a_socket_whose_row_was_swept_while_it_lived_keeps_its_call(
+    signed_in, user, other_user
+):
+    """Another process's sweep took Alice's device row (her process too busy to beat)
+    and gave her call its grace; her next heartbeat writes the row again and takes
+    the call back, with no renegotiation: the call outlives the grace."""
+    alice, bob, call_id = await active_call(signed_in, user, other_user)
+    alice_device = (await bill(call_id)).caller_device
+    await Device.objects.filter(device_id=alice_device).adelete()
+    await deliver(await database_sync_to_async(calls_reap_orphans)())
+    assert (await bill(call_id)).gone_deadline is not None
+    deadline = asyncio.get_running_loop().time() + 3
+    while (await bill(call_id)).gone_deadline is not None:
+        assert asyncio.get_running_loop().time() < deadline, "never taken back"
+        await asyncio.sleep(0.05)
+    assert await Device.objects.filter(device_id=alice_device).aexists()
+    await asyncio.sleep(0.6)  # past the grace, which no longer applies
+    await deliver(await database_sync_to_async(calls_tick_due)())
+    assert (await bill(call_id)).state == "active"
+    await bob.send_frame({"type": "call.hangup", "call_id": call_id})
+    seen = []
+    while not seen or seen[-1]["type"] != "call.ended":
+        seen.append(await alice.frame())
+    assert seen[-1]["reason"] == "hangup"
+    assert "call.started" not in [frame["type"] for frame in seen]
 
 
 def refuse_everyone(**call):

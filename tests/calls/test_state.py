@@ -298,6 +298,23 @@ def test_a_device_back_within_the_grace_takes_the_partys_place_and_restarts_medi
     assert t.state.answered_at == T0 + 5
 
 
+@pytest.mark.parametrize(
+    ("user", "lost"),
+    [(CALLER, CALLER_PHONE), (CALLEE, CALLEE_PHONE)],
+    ids=["caller", "callee"],
+)
+def test_the_lost_device_itself_coming_back_keeps_the_call_as_it_was(user, lost):
+    """Its row was swept while its socket lived (its process too busy to beat): the
+    grace is lifted, and nobody renegotiates, since its media never stopped."""
+    call = active()
+    gone = machine.device_gone(call, user=user, device=lost, now=T0 + 9, grace=GRACE)
+    t = machine.device_back(gone.state, user=user, device=lost, now=T0 + 12)
+    assert t.state == call
+    assert t.effects == ()
+    later = machine.tick(t.state, now=T0 + 9 + GRACE + 1)
+    assert later.state.live
+
+
 # --- strangers, admins, bills --------------------------------------------------------
 
 
