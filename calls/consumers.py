@@ -6,14 +6,18 @@ and sends what they return. Channel-layer events are dispatched by `type`
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import services as accounts
@@ -22,6 +26,7 @@ from accounts.usersig import InvalidUserSig, socket_user, usersig_verify
 from calls import protocol, services
 from calls.delivery import deliver, device_group, send_to_device
 from calls.ice import ice_servers_for, ice_servers_ttl
+from calls.inbox import dispatch_in_order
 from calls.presence_hub import presence_hub
 from calls.throttle import FrameThrottle, Verdict
 from rooms import services as rooms
@@ -62,6 +67,17 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
     user: User | None = None
     device_id: str | None = None
     ANSWERED = ANSWERED
+
+    async def __call__(self, scope, receive, send):
+        """Called by the server for each socket: channels' AsyncConsumer.__call__ with
+        calls.inbox's event loop in place of channels' await_many_dispatch."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await dispatch_in_order([receive, self.channel_receive], self.dispatch)
 
     async def dispatch(self, message):
         """Called for every event of this socket. Channels' own first closes stale
