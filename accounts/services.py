@@ -47,8 +47,7 @@ def device_keepalive(*, user: User, device_id: str, channel_name: str) -> bool:
     """Mark a device as still connected. True if its row had been swept and was
     recreated (the device had been announced offline)."""
     now = timezone.now()
-    # One UPDATE in the common case (update_or_create locks and reads first): every
-    # socket does this each heartbeat.
+    # One UPDATE in the common case (update_or_create locks and reads first).
     if Device.objects.filter(device_id=device_id).update(last_seen=now):
         return False
     _, created = Device.objects.get_or_create(
@@ -61,6 +60,24 @@ def device_keepalive(*, user: User, device_id: str, channel_name: str) -> bool:
         },
     )
     return created
+
+
+# Device ids in one UPDATE of devices_refresh (SQLite allows 32 766 parameters).
+REFRESH_CHUNK = 1000
+
+
+def devices_refresh(*, device_ids: list[str]) -> set[str]:
+    """Mark many devices as still connected: the heartbeat of a whole process, one
+    UPDATE per thousand devices. Returns the ids that have no row any more (a sweep
+    took it while the socket lived; device_keepalive writes it again)."""
+    now = timezone.now()
+    missing: set[str] = set()
+    for start in range(0, len(device_ids), REFRESH_CHUNK):
+        chunk = device_ids[start : start + REFRESH_CHUNK]
+        rows = Device.objects.filter(device_id__in=chunk)
+        if rows.update(last_seen=now) < len(chunk):
+            missing.update(set(chunk) - set(rows.values_list("device_id", flat=True)))
+    return missing
 
 
 def device_disconnect(*, device_id: str) -> None:

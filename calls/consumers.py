@@ -30,28 +30,13 @@ from calls.inbox import dispatch_in_order
 from calls.presence_hub import presence_hub
 from calls.throttle import FrameThrottle, Verdict
 from rooms import services as rooms
+from rooms.delivery import rooms_announce_disconnected
 from rooms.handlers import RoomHandlers
 
 log = logging.getLogger(__name__)
 
 
 ANSWERED = object()  # a handler that already sent its ok / error
-
-# When this process last ran the sweeps of a heartbeat. They look at every device,
-# call and room member, so one socket's beat per PRESENCE_HEARTBEAT does them for
-# all: with each socket doing them, a process's cost grew with the square of its
-# sockets (docs/performance.md).
-_chores_done_at = float("-inf")
-
-
-def process_chores_due(*, now: float) -> bool:
-    """True, at most once per PRESENCE_HEARTBEAT in this process, for the first
-    socket that beats."""
-    global _chores_done_at
-    if now - _chores_done_at < settings.PRESENCE_HEARTBEAT:
-        return False
-    _chores_done_at = now
-    return True
 
 
 class Refused(Exception):
@@ -66,6 +51,7 @@ Handler = Callable[
 class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
     user: User | None = None
     device_id: str | None = None
+    device_stored = False
     ANSWERED = ANSWERED
 
     async def __call__(self, scope, receive, send):
@@ -135,7 +121,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
             await self.forget_rooms()
             # Rooms and calls first, the device row last: a heartbeat elsewhere that
             # sees the row gone would otherwise announce the departure a second time.
-            await self.leave_all_rooms(
+            await rooms_announce_disconnected(
                 await database_sync_to_async(rooms.rooms_leave_device)(
                     device_id=self.device_id
                 )
@@ -306,6 +292,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
     async def start_session(self, user: User) -> None:
         for task in self.tasks:
             task.cancel()
+        self.tasks = []
         self.user = user
         self.device_id = uuid.uuid4().hex
         await presence_hub().join(self)
@@ -315,6 +302,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         came_online = await database_sync_to_async(accounts.device_online)(
             user=user, device_id=self.device_id, channel_name=self.channel_name
         )
+        self.device_stored = True  # the process's heartbeat keeps the row fresh
         await self.send_frame(
             protocol.Hello(
                 user=protocol.UserInfo.of(user),
@@ -331,42 +319,21 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
                 user=user, device_id=self.device_id
             )
         )
-        self.tasks = [asyncio.create_task(self.heartbeat())]
 
-    async def heartbeat(self) -> None:
-        """Keep this device's row fresh, and (once per beat for the whole process)
-        sweep rows whose process died and settle the calls and rooms they were in."""
-        while True:
-            await asyncio.sleep(settings.PRESENCE_HEARTBEAT)
-            try:
-                revived = await database_sync_to_async(accounts.device_keepalive)(
-                    user=self.user,
-                    device_id=self.device_id,
-                    channel_name=self.channel_name,
+    async def revive(self) -> None:
+        """Called by the process's heartbeat (calls.heartbeat) when this socket's
+        device row is gone although the socket lives: a sweep took it while this
+        process was too busy to beat. Others saw us go offline, and our call was
+        given its grace: the row is written again, and the call taken back."""
+        if await database_sync_to_async(accounts.device_keepalive)(
+            user=self.user, device_id=self.device_id, channel_name=self.channel_name
+        ):
+            await accounts.presence_announce(user=self.user)
+            await deliver(
+                await database_sync_to_async(services.calls_device_back)(
+                    user=self.user, device_id=self.device_id
                 )
-                if revived:
-                    # A sweep had taken our row (this process was too busy to beat):
-                    # others saw us go offline, and our call was given its grace.
-                    await accounts.presence_announce(user=self.user)
-                    await deliver(
-                        await database_sync_to_async(services.calls_device_back)(
-                            user=self.user, device_id=self.device_id
-                        )
-                    )
-                if not process_chores_due(now=time.monotonic()):
-                    continue
-                for user in await database_sync_to_async(accounts.presence_sweep)():
-                    await accounts.presence_announce(user=user)
-                await deliver(
-                    await database_sync_to_async(services.calls_reap_orphans)()
-                )
-                await self.leave_all_rooms(
-                    await database_sync_to_async(rooms.rooms_reap_orphans)()
-                )
-                await deliver(await database_sync_to_async(services.calls_tick_due)())
-            except Exception:
-                # A failed beat must not end the heartbeat; the next one retries.
-                log.exception("presence heartbeat failed")
+            )
 
     async def auth_deadline(self) -> None:
         await asyncio.sleep(settings.SOCKET_AUTH_TIMEOUT)

@@ -1,5 +1,6 @@
-"""Presence news for a whole process: one member of the "presence" group per process
-(its hub), which hands each event to the process's signed-in sockets in memory.
+"""Presence for a whole process: one member of the "presence" group per process (its
+hub), which hands each event to the process's signed-in sockets in memory; and the
+process's heartbeat over those sockets (calls.heartbeat).
 
 With one group member per socket, every announcement became one channel-layer event
 per socket, each received, dispatched and decoded on its own: a thousand people
@@ -13,8 +14,10 @@ import logging
 import weakref
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from accounts.services import PRESENCE_GROUP
+from calls import heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,10 @@ class PresenceHub:
         if self.ready is None:
             self.ready = asyncio.Event()
             self.layer = get_channel_layer()
-            self.tasks = [asyncio.create_task(self.run(self.ready))]
+            self.tasks = [
+                asyncio.create_task(self.run(self.ready)),
+                asyncio.create_task(self.beat()),
+            ]
         await self.ready.wait()
 
     async def leave(self, socket) -> None:
@@ -77,6 +83,16 @@ class PresenceHub:
             renew.cancel()
             with contextlib.suppress(Exception):
                 await self.layer.group_discard(PRESENCE_GROUP, channel)
+
+    async def beat(self) -> None:
+        """The process's heartbeat, while it has signed-in sockets."""
+        while True:
+            await asyncio.sleep(settings.PRESENCE_HEARTBEAT)
+            try:
+                await heartbeat.beat(self.sockets)
+            except Exception:
+                # A failed beat must not end the heartbeat; the next one retries.
+                log.exception("heartbeat failed")
 
     async def renew(self, channel: str) -> None:
         while True:

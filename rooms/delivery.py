@@ -68,6 +68,12 @@ async def room_announce_left(room_id: str, member_id: str, reason: str) -> None:
     )
 
 
+async def rooms_announce_disconnected(members) -> None:
+    """Members gone with their socket (closed, or its process died): each room hears."""
+    for member in members:
+        await room_announce_left(member.room.room_id, member.member_id, "disconnected")
+
+
 async def room_announce_kicked(room_id: str, member_id: str, *, by: User) -> None:
     """The kicked member hears it and is out; the others hear it left."""
     await room_send_to_member(

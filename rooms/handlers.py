@@ -213,13 +213,6 @@ class RoomHandlers:
         for room_id in list(self.rooms):
             await self.out_of_room(room_id)
 
-    async def leave_all_rooms(self, members) -> None:
-        """Members gone with their socket (closed, or its process died)."""
-        for member in members:
-            await room_announce_left(
-                member.room.room_id, member.member_id, "disconnected"
-            )
-
     async def room_event(self, event):
         """Called when a room frame for this socket arrives, from whichever process."""
         if event["except_member"] == self.device_id:

@@ -11,8 +11,10 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from accounts.models import Device
+from accounts.services import device_connect
+from calls import heartbeat
 from rooms.models import Member, Room, RoomMessage
-from rooms.services import room_close, room_create
+from rooms.services import room_close, room_create, room_join
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -441,47 +443,48 @@ async def test_a_member_whose_socket_closes_has_disconnected(
     assert await Member.objects.acount() == 1
 
 
-async def dead_in_room(signed_in, settings, user, other_user):
-    """Bob and Alice in a room; Bob's device row then goes stale as if his process
-    had died, and Alice's socket (beating every 0.2 s) sweeps it away.
-
-    Bob's heartbeat started sleeping before the setting changed (his join took a
-    few turns of the loop): 30 s, so it never refreshes his row during the test."""
-    await open_room(user)
-    bob, bob_hello = await signed_in(other_user)
-    await join(bob)
-    settings.PRESENCE_HEARTBEAT = 0.2
-    alice, _ = await signed_in(user)
-    await join(alice)
+async def stale(device_id, settings) -> None:
+    """The device row as a process that died leaves it: nobody refreshes it."""
     long_ago = timezone.now() - timedelta(seconds=settings.PRESENCE_STALE_AFTER + 60)
-    await Device.objects.filter(device_id=bob_hello["device_id"]).aupdate(
-        last_seen=long_ago
-    )
-    left = await alice.frame_of("room.member_left", timeout=3)
-    return alice, bob, bob_hello, left
+    await Device.objects.filter(device_id=device_id).aupdate(last_seen=long_ago)
 
 
 async def test_a_member_whose_process_died_is_swept_out_by_the_heartbeat(
     signed_in, settings, user, other_user
 ):
-    """A live socket's heartbeat sweeps the stale device and its membership; the
-    room hears the member left, `disconnected`."""
-    _, _, bob_hello, left = await dead_in_room(signed_in, settings, user, other_user)
-    assert left == {
+    """Bob is in the room through a process that died: his device and member rows
+    are there, and nobody refreshes them. Alice's process beats every 0.2 s: its
+    sweep takes them away, and the room hears Bob left, `disconnected`."""
+    settings.PRESENCE_HEARTBEAT = 0.2
+    await open_room(user)
+    await database_sync_to_async(device_connect)(
+        user=other_user, device_id="bobs-dead", channel_name="specific.dead!1"
+    )
+    await database_sync_to_async(room_join)(
+        user=other_user, device_id="bobs-dead", room_id="standup"
+    )
+    await stale("bobs-dead", settings)
+    alice, _ = await signed_in(user)
+    await join(alice)
+    assert await alice.frame_of("room.member_left", timeout=3) == {
         "type": "room.member_left",
         "room_id": "standup",
-        "member_id": bob_hello["device_id"],
+        "member_id": "bobs-dead",
         "reason": "disconnected",
     }
-    assert not await Member.objects.filter(member_id=bob_hello["device_id"]).aexists()
+    assert not await Member.objects.filter(member_id="bobs-dead").aexists()
 
 
 async def test_a_swept_member_that_joins_again_is_announced_again(
     signed_in, settings, user, other_user
 ):
-    """The swept socket was alive after all; when it joins again, the others are told
-    (and can signal it again)."""
-    alice, bob, bob_hello, _ = await dead_in_room(signed_in, settings, user, other_user)
+    """Another process's sweep took Bob's rows while his socket lived; when he joins
+    again, the others are told (and can signal him again)."""
+    await open_room(user)
+    (alice, bob), (_, bob_hello) = await in_room(signed_in, user, other_user)
+    await stale(bob_hello["device_id"], settings)
+    await heartbeat.sweep()  # as the other process's heartbeat does
+    assert (await alice.frame_of("room.member_left"))["reason"] == "disconnected"
     await join(bob)
     await say(bob, "back")
     announced = [
