@@ -8,6 +8,8 @@ Each socket used to beat on its own, a task and an UPDATE per socket per beat: a
 runs `beat` (calls.presence_hub).
 """
 
+import logging
+
 from channels.db import database_sync_to_async
 
 from accounts import services as accounts
@@ -15,6 +17,8 @@ from calls import services as calls
 from calls.delivery import deliver
 from rooms import services as rooms
 from rooms.delivery import rooms_announce_disconnected
+
+log = logging.getLogger(__name__)
 
 
 async def beat(sockets: set) -> None:
@@ -27,7 +31,10 @@ async def beat(sockets: set) -> None:
         socket = stored[device_id]
         # One that closed meanwhile has deleted its row: it must stay deleted.
         if socket in sockets:
-            await socket.revive()
+            try:
+                await socket.revive()
+            except Exception:
+                log.exception("a swept socket could not be revived")
     await sweep()
 
 

@@ -33,12 +33,15 @@ def test_one_update_refreshes_every_device_and_says_which_rows_are_gone(
 
 
 class FakeSocket:
-    def __init__(self, device_id: str, *, stored: bool = True):
+    def __init__(self, device_id: str, *, stored: bool = True, broken: bool = False):
         self.device_id = device_id
         self.device_stored = stored
+        self.broken = broken
         self.revived = False
 
     async def revive(self) -> None:
+        if self.broken:
+            raise RuntimeError("database gone")
         self.revived = True
 
 
@@ -46,12 +49,14 @@ async def test_a_beat_revives_living_sockets_whose_rows_were_swept_only(
     monkeypatch, user
 ):
     """d1 has its row; d2's was swept and it lives; d3's was swept and it closed while
-    the beat waited for the database; d4 has not written its row yet."""
+    the beat waited for the database; d4 has not written its row yet; d5's revival
+    fails, which keeps neither d2's nor the sweep from happening."""
     await asyncio.to_thread(
         device_connect, user=user, device_id="d1", channel_name="c1"
     )
     sockets = {
-        name: FakeSocket(name, stored=name != "d4") for name in ("d1", "d2", "d3", "d4")
+        name: FakeSocket(name, stored=name != "d4", broken=name == "d5")
+        for name in ("d1", "d2", "d3", "d4", "d5")
     }
     live = set(sockets.values())
     refreshed = []
@@ -61,10 +66,17 @@ async def test_a_beat_revives_living_sockets_whose_rows_were_swept_only(
         live.discard(sockets["d3"])
         return devices_refresh(device_ids=device_ids)
 
+    swept = []
+
+    async def sweep():
+        swept.append(True)
+
     monkeypatch.setattr(accounts, "devices_refresh", refresh_while_d3_closes)
+    monkeypatch.setattr(heartbeat, "sweep", sweep)
     await heartbeat.beat(live)
-    assert sorted(refreshed) == ["d1", "d2", "d3"]
+    assert sorted(refreshed) == ["d1", "d2", "d3", "d5"]
     assert {name for name, s in sockets.items() if s.revived} == {"d2"}
+    assert swept == [True]
 
 
 @pytest.mark.usefixtures("channel_layer")
