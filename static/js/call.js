@@ -9,7 +9,7 @@
  */
 
 import { FLAGS } from "./protocol.js";
-import { openMedia, setEnabled, stopMedia } from "./media.js";
+import { devicesAllowed, openMedia, setEnabled, stopMedia } from "./media.js";
 import { PeerSession } from "./peer.js";
 
 /**
@@ -60,6 +60,8 @@ export class CallController extends EventTarget {
     this.localStream = null;
     /** @type {PeerSession | null} */
     this.peer = null;
+    /** @type {{id: string | null, done: Promise<void>} | null} the devices being opened, for which call */
+    this.opening = null;
     /** Signals that came before this side's PeerSession existed. */
     this.earlySignals = [];
     const on = (/** @type {string} */ type, /** @type {(frame: any) => void} */ handler) =>
@@ -193,6 +195,7 @@ export class CallController extends EventTarget {
       room: frame.room ?? null,
     });
     this.changed();
+    if (frame.media === "video" && !frame.room) this.preview();
   }
 
   /** @param {{call_id: string, room_id: string, peer: any, polite: boolean, media: "audio" | "video", flags: number, group?: boolean}} frame */
@@ -299,7 +302,30 @@ export class CallController extends EventTarget {
     this.update({ phase: "ended", ended: { reason: ended.reason, code: ended.code, duration_s: ended.duration_s } });
   }
 
-  async ensureMedia() {
+  /**
+   * A self-view while a video call rings, where the devices are allowed already (never
+   * a permission prompt for a call not answered): answering then waits for no device.
+   * Any end of the call (declined, cancelled, answered elsewhere) closes them.
+   */
+  async preview() {
+    const call = this.call;
+    if (!call || !(await devicesAllowed({ audio: call.canMic, video: call.canCamera }))) return;
+    if (this.call?.id === call.id && this.call.phase === "incoming") await this.ensureMedia();
+  }
+
+  /** Open the call's devices once, however many steps of the call ask at a time. */
+  ensureMedia() {
+    const id = this.call?.id ?? null;
+    if (this.opening?.id !== id || id === null) {
+      const opening = { id, done: this.openLocalMedia() };
+      const forget = () => this.opening === opening && (this.opening = null);
+      opening.done.then(forget, forget);
+      this.opening = opening;
+    }
+    return this.opening.done;
+  }
+
+  async openLocalMedia() {
     const call = this.call;
     if (!call || this.localStream) return;
     const want = { audio: call.canMic, video: call.canCamera };

@@ -42,6 +42,24 @@ export async function openMedia(want, videoConstraints = { width: { ideal: 1280 
 }
 
 /**
+ * Whether this page may open the devices without asking: the person allowed them
+ * before. False where the browser cannot tell.
+ * @param {{audio: boolean, video: boolean}} want
+ * @returns {Promise<boolean>}
+ */
+export async function devicesAllowed(want) {
+  const names = [want.audio && "microphone", want.video && "camera"].filter(Boolean);
+  try {
+    const states = await Promise.all(
+      names.map((name) => navigator.permissions.query({ name: /** @type {PermissionName} */ (name) })),
+    );
+    return states.length > 0 && states.every((status) => status.state === "granted");
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Turn the stream's tracks of one kind on or off (off sends silence / black frames).
  * @param {MediaStream | null} stream
  * @param {"audio" | "video"} kind

@@ -111,6 +111,40 @@ def test_the_callee_rejects(sign_in, people):
     assert Call.objects.get().end_code == 100104
 
 
+SELF_VIEW = """() => {
+  const track = document.querySelector("#local-video").srcObject?.getVideoTracks()[0];
+  if (track) window.selfViewTrack = track;
+  return track ? track.readyState : null;
+}"""
+
+
+def test_a_ringing_video_call_shows_the_callee_itself_once_the_camera_is_allowed(
+    sign_in, people
+):
+    """Where camera and microphone were allowed before (the test browser allows them
+    all), the incoming video call shows the callee's own picture while it rings, so
+    answering waits for no device; declining turns the camera off again. Where they
+    were not, nothing opens (and nothing asks) before the answer."""
+    alice, bob = sign_in("alice"), sign_in("bob")
+    ring(alice, bob)
+    deadline = time.monotonic() + 5
+    while bob.evaluate(SELF_VIEW) != "live":
+        assert time.monotonic() < deadline, "no self-view while ringing"
+        time.sleep(0.1)
+    bob.keyboard.press("Escape")
+    expect(status(bob)).to_have_text("Call declined")
+    assert bob.evaluate("window.selfViewTrack.readyState") == "ended"
+    assert bob.evaluate(SELF_VIEW) is None
+
+    # As a browser where the person has not allowed the camera yet says.
+    bob.evaluate("navigator.permissions.query = async () => ({ state: 'prompt' })")
+    ring(alice, bob)
+    bob.wait_for_timeout(500)  # time enough for a self-view that must not come
+    assert bob.evaluate(SELF_VIEW) is None
+    alice.click("#call-cancel")
+    expect(status(bob)).to_have_text("Missed call from Alice")
+
+
 def test_the_caller_cancels(sign_in, people):
     alice, bob = sign_in("alice"), sign_in("bob")
     ring(alice, bob)
