@@ -4,7 +4,6 @@ users applications bring."""
 import re
 from datetime import datetime, timedelta
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,6 +12,7 @@ from django.utils import timezone
 from accounts.models import EXTERNAL_ID_PATTERN, Application, Device, User
 from accounts.selectors import user_online_state
 from calls.protocol import Presence, UserInfo, encode
+from config.db_threads import db_async
 
 
 def device_connect(*, user: User, device_id: str, channel_name: str) -> Device:
@@ -139,5 +139,5 @@ def _presence_event(user: User) -> dict:
 async def presence_announce(*, user: User) -> None:
     """Tell every signed-in socket of the user's namespace whether `user` is now
     online or offline."""
-    event = await database_sync_to_async(_presence_event)(user)
+    event = await db_async(_presence_event)(user)
     await get_channel_layer().group_send(PRESENCE_GROUP, event)

@@ -408,6 +408,7 @@ async function setups() {
     const latencies = [];
     let errors = 0;
     let firstError = null;
+    console.log(`MARK step-${concurrency}`); // the orchestrator reads the server's CPU time
     const start = performance.now();
     const until = start + config.step_seconds * 1000;
     async function worker(w) {
@@ -424,6 +425,7 @@ async function setups() {
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, n) }, (_, w) => worker(w)));
+    console.log(`MARK step-${concurrency}-end`);
     const seconds = (performance.now() - start) / 1000;
     const step = { concurrency, completed: latencies.length, errors, first_error: firstError, per_s: Math.round((latencies.length / seconds) * 10) / 10, ...summary(latencies) };
     log(`setups at concurrency ${concurrency}: ${step.per_s}/s, p95 ${step.p95_ms} ms, errors ${errors}`);

@@ -280,6 +280,7 @@ def profile(pid: int, port: int) -> subprocess.Popen:
     out = PROFILE_DIR / f"daphne-{port}-{int(time.time())}.txt"
     command = [spy, "record", "--pid", str(pid), "--rate", "200", "--format"]
     command += ["raw", "--output", str(out), "--nonblocking"]
+    command += os.environ.get("EXP_SPY", "").split()
     return subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -476,7 +477,8 @@ def peerjs_idle(size, workdir) -> dict:
 
 def parley_setups(size, env, users, workdir) -> dict:
     before = bills_hung_up()
-    with daphnes(1, env) as [(url, _)]:
+    marks = {}
+    with daphnes(1, env) as [(url, pid)]:
         result = loadgen(
             {
                 "mode": "setups",
@@ -489,7 +491,14 @@ def parley_setups(size, env, users, workdir) -> dict:
                 "step_seconds": size["p5_seconds"],
             },
             workdir,
+            on_mark=lambda label: marks.setdefault(label, cpu_seconds(pid)),
         )
+    # The server's CPU time per setup in each step: what bounds the rate on its core.
+    for step in result["steps"]:
+        label = f"step-{step['concurrency']}"
+        if step["completed"] and {label, f"{label}-end"} <= marks.keys():
+            used = marks[f"{label}-end"] - marks[label]
+            step["server_cpu_ms_per_setup"] = round(used / step["completed"] * 1e3, 2)
     completed = sum(step["completed"] for step in result["steps"])
     written = bills_hung_up() - before
     # Every setup the load generator counted left its bill; anything else is a bug.

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -29,6 +28,7 @@ from calls.ice import ice_servers_for, ice_servers_ttl
 from calls.inbox import dispatch_in_order
 from calls.presence_hub import presence_hub
 from calls.throttle import FrameThrottle, Verdict
+from config.db_threads import db_async
 from rooms import services as rooms
 from rooms.delivery import rooms_announce_disconnected
 from rooms.handlers import RoomHandlers
@@ -69,7 +69,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         """Called for every event of this socket. Channels' own first closes stale
         database connections, a hop to a worker thread for every frame and every
         presence or relay event; this consumer touches the database only through
-        database_sync_to_async, which does that in its own thread already."""
+        db_async, which does that in its own thread already."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -100,7 +100,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         }
         await self.accept()
         try:
-            user = await database_sync_to_async(socket_user)(self.scope)
+            user = await db_async(socket_user)(self.scope)
         except InvalidUserSig:
             await self.refuse()
             return
@@ -122,16 +122,14 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
             # Rooms and calls first, the device row last: a heartbeat elsewhere that
             # sees the row gone would otherwise announce the departure a second time.
             await rooms_announce_disconnected(
-                await database_sync_to_async(rooms.rooms_leave_device)(
-                    device_id=self.device_id
-                )
+                await db_async(rooms.rooms_leave_device)(device_id=self.device_id)
             )
             await deliver(
-                await database_sync_to_async(services.calls_device_gone)(
+                await db_async(services.calls_device_gone)(
                     user=self.user, device_id=self.device_id
                 )
             )
-            if await database_sync_to_async(accounts.device_offline)(
+            if await db_async(accounts.device_offline)(
                 user=self.user, device_id=self.device_id
             ):
                 await accounts.presence_announce(user=self.user)
@@ -189,7 +187,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
                 req=frame.req,
             )
         try:
-            user = await database_sync_to_async(usersig_verify)(frame.user_sig)
+            user = await db_async(usersig_verify)(frame.user_sig)
         except InvalidUserSig:
             raise Refused from None
         await self.start_session(user)
@@ -198,7 +196,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         return protocol.Pong(req=frame.req)
 
     async def on_call_invite(self, frame: protocol.CallInvite):
-        outcome = await database_sync_to_async(services.call_invite)(
+        outcome = await db_async(services.call_invite)(
             caller=self.user,
             caller_device=self.device_id,
             callee_username=frame.callee,
@@ -210,7 +208,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
 
     def on_call_act(self, action: str) -> Handler:
         async def on_act(frame):
-            outcome = await database_sync_to_async(services.call_act)(
+            outcome = await db_async(services.call_act)(
                 action=action,
                 call_id=frame.call_id,
                 user=self.user,
@@ -299,7 +297,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         await self.channel_layer.group_add(
             device_group(self.device_id), self.channel_name
         )
-        came_online = await database_sync_to_async(accounts.device_online)(
+        came_online = await db_async(accounts.device_online)(
             user=user, device_id=self.device_id, channel_name=self.channel_name
         )
         self.device_stored = True  # the process's heartbeat keeps the row fresh
@@ -315,7 +313,7 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         if came_online:  # another tab of theirs was already announced
             await accounts.presence_announce(user=user)
         await deliver(
-            await database_sync_to_async(services.calls_device_back)(
+            await db_async(services.calls_device_back)(
                 user=user, device_id=self.device_id
             )
         )
@@ -325,12 +323,12 @@ class SocketConsumer(RoomHandlers, AsyncWebsocketConsumer):
         device row is gone although the socket lives: a sweep took it while this
         process was too busy to beat. Others saw us go offline, and our call was
         given its grace: the row is written again, and the call taken back."""
-        if await database_sync_to_async(accounts.device_keepalive)(
+        if await db_async(accounts.device_keepalive)(
             user=self.user, device_id=self.device_id, channel_name=self.channel_name
         ):
             await accounts.presence_announce(user=self.user)
             await deliver(
-                await database_sync_to_async(services.calls_device_back)(
+                await db_async(services.calls_device_back)(
                     user=self.user, device_id=self.device_id
                 )
             )

@@ -8,11 +8,11 @@ import asyncio
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from calls import protocol
 from calls.services import Outcome, calls_tick_due
+from config.db_threads import db_async
 from config.layers import DEVICE_GROUP_PREFIX
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,6 @@ def _spawn_wake() -> None:
 
 async def wake() -> None:
     try:
-        await deliver(await database_sync_to_async(calls_tick_due)())
+        await deliver(await db_async(calls_tick_due)())
     except Exception:
         log.exception("call timer failed")

@@ -10,11 +10,10 @@ runs `beat` (calls.presence_hub).
 
 import logging
 
-from channels.db import database_sync_to_async
-
 from accounts import services as accounts
 from calls import services as calls
 from calls.delivery import deliver
+from config.db_threads import db_async
 from rooms import services as rooms
 from rooms.delivery import rooms_announce_disconnected
 
@@ -24,9 +23,7 @@ log = logging.getLogger(__name__)
 async def beat(sockets: set) -> None:
     """One beat for the signed-in `sockets` of this process."""
     stored = {s.device_id: s for s in sockets if s.device_stored}
-    missing = await database_sync_to_async(accounts.devices_refresh)(
-        device_ids=list(stored)
-    )
+    missing = await db_async(accounts.devices_refresh)(device_ids=list(stored))
     for device_id in missing:
         socket = stored[device_id]
         # One that closed meanwhile has deleted its row: it must stay deleted.
@@ -42,10 +39,8 @@ async def sweep() -> None:
     """Rows no process refreshed lately (their process died): the devices' users are
     announced, their calls given the grace, their room members let go; and calls
     whose ring deadline or grace passed are ended, whichever process set the timer."""
-    for user in await database_sync_to_async(accounts.presence_sweep)():
+    for user in await db_async(accounts.presence_sweep)():
         await accounts.presence_announce(user=user)
-    await deliver(await database_sync_to_async(calls.calls_reap_orphans)())
-    await rooms_announce_disconnected(
-        await database_sync_to_async(rooms.rooms_reap_orphans)()
-    )
-    await deliver(await database_sync_to_async(calls.calls_tick_due)())
+    await deliver(await db_async(calls.calls_reap_orphans)())
+    await rooms_announce_disconnected(await db_async(rooms.rooms_reap_orphans)())
+    await deliver(await db_async(calls.calls_tick_due)())

@@ -101,6 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"]["NAME"] = str(
         BASE_DIR / f"test-db-{os.getpid()}.sqlite3"
     )
+# Threads (each with its own connection) that run the ORM for the sockets of a process
+# (config.db_threads). SQLite takes one writer at a time and keeps one.
+DB_THREADS = env.int(
+    "DB_THREADS",
+    default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4,
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

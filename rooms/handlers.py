@@ -5,10 +5,9 @@ sending. Each socket remembers, per room it is in, the other members' ids (from 
 own `room.joined` and the member events), so relaying `room.signal` needs no query.
 """
 
-from channels.db import database_sync_to_async
-
 from calls import protocol
 from calls.services import room_invite
+from config.db_threads import db_async
 from rooms import services
 from rooms.delivery import (
     room_announce_closed,
@@ -40,7 +39,7 @@ class RoomHandlers:
     async def room_service(self, frame, service, **fields):
         """Run a rooms service; its RoomError becomes this frame's error."""
         try:
-            return await database_sync_to_async(service)(**fields)
+            return await db_async(service)(**fields)
         except services.RoomError as error:
             raise protocol.ProtocolError(
                 error.slug, error.message, req=frame.req
@@ -164,7 +163,7 @@ class RoomHandlers:
 
     async def on_room_invite(self, frame: protocol.RoomInvite):
         """Ring people into the room: each invitation then goes as a call does."""
-        outcome, invitations = await database_sync_to_async(room_invite)(
+        outcome, invitations = await db_async(room_invite)(
             room_id=frame.room_id,
             by=self.user,
             by_device=self.device_id,

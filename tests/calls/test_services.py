@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Device
 from accounts.services import device_connect
+from calls import services
 from calls.models import Call, LiveParty
 from calls.services import (
     call_act,
@@ -100,3 +101,60 @@ def test_every_outcome_writes_a_bill(user, other_user):
     )
     assert missing.error.slug == "user_not_found" and missing.call_id is None
     assert Call.objects.count() == 1
+
+
+def test_a_call_from_invite_to_hang_up_takes_seventeen_statements(
+    user, other_user, django_assert_num_queries
+):
+    """P5 (docs/performance.md) is bound by the ORM's time per statement: an invite
+    reads both people's live calls in one query and an UPDATE names only the columns
+    a step changed. (In a test, BEGIN and COMMIT are a savepoint and its release.)"""
+    device_connect(user=user, device_id="alice-1", channel_name="c1")
+    device_connect(user=other_user, device_id="bob-1", channel_name="c2")
+    with django_assert_num_queries(7):
+        call_id = call_invite(
+            caller=user, caller_device="alice-1", callee_username="bob", media="video"
+        ).call_id
+    with django_assert_num_queries(4):
+        call_act(action="accept", call_id=call_id, user=other_user, device_id="bob-1")
+    with django_assert_num_queries(6):
+        call_act(action="hangup", call_id=call_id, user=user, device_id="alice-1")
+    bill = Call.objects.get(call_id=call_id)
+    assert (bill.state, bill.end_reason, bill.answer_device) == (
+        "ended",
+        "hangup",
+        "bob-1",
+    )
+    assert bill.answered_at is not None and bill.ended_at >= bill.answered_at
+
+
+def test_an_invite_that_read_its_callee_as_free_just_before_another_process_rang_them_is_busy(
+    user, other_user, monkeypatch
+):
+    """The people's live calls are read once before the write; when another process
+    puts the callee in a call in between, the database's unique constraint refuses
+    the new call and the invite reads again."""
+    carol = type(user).objects.create(username="carol")
+    for person, device in ((user, "alice-1"), (other_user, "bob-1"), (carol, "c-1")):
+        device_connect(user=person, device_id=device, channel_name=device)
+    reads = []
+    real = services._live_calls
+
+    def stale_first(*people):
+        live = real(*people)
+        reads.append(live)
+        if len(reads) == 1:  # meanwhile, another process: carol rings bob
+            call_invite(
+                caller=carol, caller_device="c-1", callee_username="bob", media="audio"
+            )
+        return live
+
+    monkeypatch.setattr(services, "_live_calls", stale_first)
+    outcome = call_invite(
+        caller=user, caller_device="alice-1", callee_username="bob", media="video"
+    )
+    assert reads[0] == {}  # what alice's first try went on
+    # Then carol's invite read once, and alice's retry found bob in carol's call.
+    assert len(reads) == 3 and other_user.pk in reads[2]
+    assert outcome.error is None
+    assert Call.objects.get(call_id=outcome.call_id).end_reason == "busy"

@@ -36,6 +36,7 @@ _PARLEY_VARS = {
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "CONN_MAX_AGE",
     "REDIS_LAYER",
+    "DB_THREADS",
 }
 
 PRINT = (
@@ -45,7 +46,8 @@ PRINT = (
     "'layer': s.CHANNEL_LAYERS['default'], 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS,"
     "'ring': s.CALL_RING_TIMEOUT, 'stun': s.STUN_URLS, 'turn': s.TURN_URLS,"
     "'turn_secret': s.TURN_SECRET, 'turn_ttl': s.TURN_TTL,"
-    "'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE']}))"
+    "'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE'],"
+    "'db_threads': s.DB_THREADS}))"
 )
 
 
@@ -99,6 +101,13 @@ def test_database_connections_are_kept_open_between_socket_events():
     s = settings_with()
     assert s["conn_max_age"] == 300
     assert settings_with(CONN_MAX_AGE="0")["conn_max_age"] == 0
+
+
+def test_sockets_use_one_database_thread_on_sqlite_and_a_pool_on_postgresql():
+    assert settings_with()["db_threads"] == 1
+    postgres = "postgres:///parley?host=/var/run/postgresql"
+    assert settings_with(DATABASE_URL=postgres)["db_threads"] == 4
+    assert settings_with(DATABASE_URL=postgres, DB_THREADS="8")["db_threads"] == 8
 
 
 def test_call_and_ice_settings_are_read():
