@@ -273,6 +273,9 @@ def forget_stopped_servers() -> None:
 
 # `--profile DIR`: py-spy (pip install py-spy) samples every daphne of the run.
 PROFILE_DIR: Path | None = None
+# py-spy options: `--gil` samples only the thread holding the GIL, which tells where
+# the CPU goes once the database threads (DB_THREADS) wait on each other for it.
+PROFILE_ARGS: list[str] = []
 
 
 def profile(pid: int, port: int) -> subprocess.Popen:
@@ -280,7 +283,7 @@ def profile(pid: int, port: int) -> subprocess.Popen:
     out = PROFILE_DIR / f"daphne-{port}-{int(time.time())}.txt"
     command = [spy, "record", "--pid", str(pid), "--rate", "200", "--format"]
     command += ["raw", "--output", str(out), "--nonblocking"]
-    command += os.environ.get("EXP_SPY", "").split()
+    command += PROFILE_ARGS
     return subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -826,6 +829,9 @@ def main() -> int:
     parser.add_argument("--only", default="P1,P2,P3,P4,P5")
     parser.add_argument("--out", type=Path, default=None, help="JSON file to write")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy dir")
+    parser.add_argument(
+        "--profile-gil", action="store_true", help="py-spy: the GIL's holder only"
+    )
     parser.add_argument("--pairs", type=int, default=None, help="P1/P2 pairs")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -844,6 +850,7 @@ def main() -> int:
         size["pairs"] = args.pairs
     global PROFILE_DIR
     PROFILE_DIR = args.profile
+    PROFILE_ARGS[:] = ["--gil"] if args.profile_gil else []
     if PROFILE_DIR:
         PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
