@@ -60,6 +60,7 @@ def test_the_benchmarks_run_at_toy_size_and_report_every_figure(tmp_path):
         "P3 sockets",
         "P3 KiB/socket",
         "P4 ms",
+        "P4 ms 480p",
         "P5 setups/s",
         "P5 p95",
     }
