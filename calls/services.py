@@ -243,11 +243,13 @@ def _room_ref(call: Call) -> protocol.RoomRef | None:
 
 
 def _locked(**lookup) -> Call | None:
-    """The call found by a unique `lookup`, its row locked (no ORDER BY: `.first()`
-    sorted by the model's ordering, a tenth of a call setup's ORM time)."""
+    """The call found by a unique `lookup`, its row locked, with both people (no
+    ORDER BY: `.first()` sorted by the model's ordering). A group call invitation
+    reads its room when it needs it: joining every call to the rooms table cost each
+    lookup a tenth of its time."""
     calls = (
         Call.objects.select_for_update(of=("self",))
-        .select_related("caller", "callee", "room")
+        .select_related("caller", "callee")
         .filter(**lookup)
         .order_by()
     )
