@@ -27,6 +27,18 @@ class Socket(WebsocketCommunicator):
             if frame["type"] == type_:
                 return frame
 
+    async def frames_until(self, type_: str) -> list[dict]:
+        """Every frame up to and including the next one of `type_`."""
+        frames = [await self.frame()]
+        while frames[-1]["type"] != type_:
+            frames.append(await self.frame())
+        return frames
+
+    async def fenced(self) -> list[dict]:
+        """Every frame the socket got before a ping's pong."""
+        await self.send_frame({"type": "ping", "req": "fence"})
+        return (await self.frames_until("pong"))[:-1]
+
     async def closed_with(self, timeout: float = 2) -> int:
         """Wait for the server to close the socket; its close code."""
         while True:

@@ -118,6 +118,21 @@ SELF_VIEW = """() => {
 }"""
 
 
+NOT_ALLOWED_YET = """() => {
+  window.permissionAsks = 0;
+  window.mediaOpens = 0;
+  navigator.permissions.query = async () => {
+    window.permissionAsks++;
+    return { state: "prompt" };
+  };
+  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => {
+    window.mediaOpens++;
+    return open(constraints);
+  };
+}"""
+
+
 def test_a_ringing_video_call_shows_the_callee_itself_once_the_camera_is_allowed(
     sign_in, people
 ):
@@ -136,10 +151,12 @@ def test_a_ringing_video_call_shows_the_callee_itself_once_the_camera_is_allowed
     assert bob.evaluate("window.selfViewTrack.readyState") == "ended"
     assert bob.evaluate(SELF_VIEW) is None
 
-    # As a browser where the person has not allowed the camera yet says.
-    bob.evaluate("navigator.permissions.query = async () => ({ state: 'prompt' })")
+    # As a browser where the person has not allowed the camera yet says. Once the
+    # page has asked, it would have opened the devices at once: it must not have.
+    bob.evaluate(NOT_ALLOWED_YET)
     ring(alice, bob)
-    bob.wait_for_timeout(500)  # time enough for a self-view that must not come
+    bob.wait_for_function("window.permissionAsks > 0")
+    assert bob.evaluate("window.mediaOpens") == 0
     assert bob.evaluate(SELF_VIEW) is None
     alice.click("#call-cancel")
     expect(status(bob)).to_have_text("Missed call from Alice")

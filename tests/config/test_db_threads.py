@@ -22,6 +22,8 @@ async def test_with_one_thread_every_call_runs_on_the_same_thread(settings):
     settings.DB_THREADS = 1
     places = await asyncio.gather(*(db_async(_where)() for _ in range(4)))
     assert len(set(places)) == 1
+    (name, _), *_ = places
+    assert not name.startswith("parley-db")  # Channels' own thread, not the pool
 
 
 async def test_with_a_pool_calls_run_at_the_same_time_each_on_its_own_connection(

@@ -80,20 +80,6 @@ async def expect_error(socket, frame, slug) -> dict:
     return error
 
 
-async def frames_until(socket, type_) -> list[dict]:
-    """Every frame up to and including the next one of `type_`."""
-    frames = [await socket.frame()]
-    while frames[-1]["type"] != type_:
-        frames.append(await socket.frame())
-    return frames
-
-
-async def fenced(socket) -> list[dict]:
-    """Every frame the socket got before a ping's pong."""
-    await socket.send_frame({"type": "ping", "req": "fence"})
-    return (await frames_until(socket, "pong"))[:-1]
-
-
 def types(frames) -> list[str]:
     return [frame["type"] for frame in frames if frame["type"] != "presence"]
 
@@ -177,7 +163,7 @@ async def test_the_members_hear_who_joined_and_the_newcomer_sees_them(
     }
     await say(bob, "hi all")
     not_to_oneself = ["ok", "room.message"]
-    assert types(await frames_until(bob, "room.message")) == not_to_oneself
+    assert types(await bob.frames_until("room.message")) == not_to_oneself
 
 
 async def test_joining_again_from_the_same_socket_changes_nothing(
@@ -190,7 +176,7 @@ async def test_joining_again_from_the_same_socket_changes_nothing(
     assert again["member_id"] == bob_hello["device_id"]
     assert len(again["members"]) == 2
     await say(bob, "still here")
-    assert types(await frames_until(alice, "room.message")) == ["room.message"]
+    assert types(await alice.frames_until("room.message")) == ["room.message"]
     assert await Member.objects.acount() == 2
 
 
@@ -295,7 +281,7 @@ async def test_only_the_owner_moderates(signed_in, user, other_user):
         )
         assert error["code"] == 4032
     await say(bob, "sorry")
-    assert types(await frames_until(alice, "room.message")) == ["room.message"]
+    assert types(await alice.frames_until("room.message")) == ["room.message"]
     assert [m.audio async for m in Member.objects.all()] == [True, True]
     assert (await Room.objects.aget()).closed_at is None
     await expect_error(
@@ -489,7 +475,7 @@ async def test_a_swept_member_that_joins_again_is_announced_again(
     await say(bob, "back")
     announced = [
         frame["member"]["member_id"]
-        for frame in await frames_until(alice, "room.message")
+        for frame in await alice.frames_until("room.message")
         if frame["type"] == "room.member_joined"
     ]
     assert announced == [bob_hello["device_id"]]
@@ -538,7 +524,7 @@ async def test_a_signal_reaches_the_named_member_only(
         "from": bob_id,
         "candidate": CANDIDATE,
     }
-    assert "room.signal" not in types(await fenced(carol_socket))
+    assert "room.signal" not in types(await carol_socket.fenced())
 
 
 async def test_rooms_are_sealed_from_each_other(signed_in, user, other_user, carol):
@@ -568,7 +554,7 @@ async def test_rooms_are_sealed_from_each_other(signed_in, user, other_user, car
     await alice.send_frame({"type": "room.mute_all", "room_id": "north"})
     await say(alice, "north only", room_id="north")
     await bob.frame_of("room.message")
-    assert types(await fenced(carol_socket)) == []
+    assert types(await carol_socket.fenced()) == []
 
 
 # --- messages and media ---------------------------------------------------------------
@@ -656,7 +642,7 @@ async def test_media_state_goes_to_the_others_and_is_stored(
         }
     await say(alice, "can you see me")
     not_echoed = ["ok", "room.message"]
-    assert types(await frames_until(alice, "room.message")) == not_echoed
+    assert types(await alice.frames_until("room.message")) == not_echoed
     member = await Member.objects.aget(member_id=alice_hello["device_id"])
     assert (member.audio, member.video) == (False, True)
 
@@ -709,7 +695,7 @@ async def test_the_owner_kicks_a_member_out(signed_in, user, other_user, carol):
         "not_in_room",
     )
     await say(alice, "carry on")
-    assert "room.message" not in types(await fenced(bob)), "out of the room's group"
+    assert "room.message" not in types(await bob.fenced()), "out of the room's group"
 
 
 async def test_mute_all_mutes_every_member_but_the_owner(
@@ -730,7 +716,7 @@ async def test_mute_all_mutes_every_member_but_the_owner(
             "by": person(user),
         }
     await say(alice, "quiet please")
-    assert types(await frames_until(alice, "room.message")) == ["ok", "room.message"]
+    assert types(await alice.frames_until("room.message")) == ["ok", "room.message"]
     audio = {m.member_id: m.audio async for m in Member.objects.all()}
     assert audio.pop(alice_hello["device_id"]) is True
     assert list(audio.values()) == [False, False]
@@ -744,7 +730,7 @@ async def test_mute_all_spares_every_tab_of_the_owner(signed_in, user, other_use
     )
     await alice.send_frame({"type": "room.mute_all", "room_id": "standup"})
     await say(alice, "quiet please")
-    seen = types(await frames_until(alice_tab2, "room.message"))
+    seen = types(await alice_tab2.frames_until("room.message"))
     member = await Member.objects.aget(member_id=tab2_hello["device_id"])
     assert (seen, member.audio) == (["room.message"], True)
 
