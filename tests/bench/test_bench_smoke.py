@@ -33,22 +33,28 @@ def smoke_database_url() -> str:
     return f"postgres:///{name}?host={db['HOST']}&port={port}"
 
 
+def run_bench(*command: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """Run a bench script on the smoke test's database; it must succeed."""
+    env = {**os.environ, "BENCH_DATABASE_URL": smoke_database_url()}
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
 def test_the_benchmarks_run_at_toy_size_and_report_every_figure(tmp_path):
     assert shutil.which("node"), "node is needed for bench/loadgen.mjs"
     assert (ROOT / "bench/node_modules/peer").exists(), (
         "bench/node_modules is missing: run `cd bench && npm ci` (make test does it)"
     )
     out = tmp_path / "bench.json"
-    env = {**os.environ, "BENCH_DATABASE_URL": smoke_database_url()}
-    result = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick", "--out", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_bench("bench/run.py", "--quick", "--out", str(out), timeout=240)
     report = json.loads(out.read_text())
     figures = set(report["medians"])
     assert figures == {
@@ -72,3 +78,13 @@ def test_the_benchmarks_run_at_toy_size_and_report_every_figure(tmp_path):
     assert run["p5"]["bills_written"] > 0
     for line in ("P1 p50", "P4 ms", "P5 setups/s"):
         assert line in result.stdout  # the printed table
+
+
+def test_the_services_loop_runs_and_prints_its_figures_and_statements():
+    """bench/services.py: P5's statements without the sockets (docs/performance.md)."""
+    result = run_bench("bench/services.py", "--setups", "20", "--statements")
+    assert "20 setups:" in result.stdout
+    assert "ms of CPU" in result.stdout
+    # An invite, an accept and a hang-up: each kind of statement a setup sends.
+    for statement in ("SELECT", "INSERT INTO", "UPDATE", "DELETE FROM"):
+        assert f"  {statement} " in result.stdout, statement
