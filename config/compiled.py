@@ -101,8 +101,14 @@ class _Select(_Statement):
     def __init__(self, query, using: str, iterable: type):
         super().__init__(query, using)
         self.iterable = iterable
+        compiler = self.compiler
+        # What results_iter() works out again at every run: which columns need a
+        # conversion (JSON, say) on the way out of the database.
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise NotSupportedError("CompiledQuery takes no composite primary keys")
+        self.converters = compiler.get_converters(columns)
         if iterable is ModelIterable:
-            compiler = self.compiler
             info = compiler.klass_info
             start, end = info["select_fields"][0], info["select_fields"][-1] + 1
             self.model = info["model"]
@@ -113,9 +119,10 @@ class _Select(_Statement):
     def fetch(self, values: dict[str, Any]) -> list:
         with self.execute(values) as cursor:
             rows = cursor.fetchall()
-        rows = self.compiler.results_iter([rows], tuple_expected=True)
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
         if self.iterable is ValuesListIterable:
-            return list(rows)
+            return [tuple(row) for row in rows]
         if self.iterable is FlatValuesListIterable:
             return [row[0] for row in rows]
         return [self.instance(row) for row in rows]
