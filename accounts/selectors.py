@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import Device, User
@@ -38,11 +38,11 @@ def _handle_field(application_id: int | None) -> str:
 # Calls look people up by name on every invite: compiled (config/compiled.py), by
 # whether the namespace is Parley's own or an application's.
 _USER_BY_HANDLE = CompiledQuery(
-    lambda of_app: User.objects.filter(
-        Q(application_id=Param("app")) if of_app else Q(application_id=None),
-        is_active=True,
-        **{_handle_field(of_app): Param("handle")},
-    ).order_by()[:1]
+    lambda of_app: (
+        users_in_namespace(Param("app") if of_app else None)
+        .filter(**{_handle_field(of_app): Param("handle")})
+        .order_by()[:1]
+    )
 )
 
 

@@ -46,11 +46,8 @@ class Param(Expression):
         self.index = index  # the value is values[name][index]
 
     def __repr__(self) -> str:
-        return (
-            f"Param({self.name!r})"
-            if self.index is None
-            else (f"Param({self.name!r}, index={self.index})")
-        )
+        index = "" if self.index is None else f", index={self.index}"
+        return f"Param({self.name!r}{index})"
 
     def as_sql(self, compiler, connection):
         return "%s", [self]

@@ -4,6 +4,7 @@ queryset itself would have given."""
 
 import threading
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.db import NotSupportedError, connections, transaction
@@ -13,9 +14,10 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from calls.models import Call
+from calls.models import Call, LiveParty
 from config.compiled import (
     CompiledDelete,
+    CompiledInsert,
     CompiledQuery,
     CompiledUpdate,
     Param,
@@ -88,8 +90,8 @@ def test_each_run_sends_the_same_sql_with_its_own_values_and_compiles_it_once(
 
 
 def test_values_are_given_to_the_database_in_their_fields_form():
-    """A datetime compared with a column (SQLite keeps them as text, PostgreSQL as
-    timestamps): only the newer calls are found."""
+    """A datetime compared with a column (SQLite keeps them as UTC text, PostgreSQL
+    as timestamps): only the newer calls are found, whatever the value's zone."""
     now = timezone.now()
     old = CallFactory(created_at=now - timedelta(hours=2))
     new = CallFactory(created_at=now - timedelta(minutes=1))
@@ -98,6 +100,9 @@ def test_values_are_given_to_the_database_in_their_fields_form():
         old.call_id,
         new.call_id,
     ]
+    # The newer call's own time, written in UTC+5: as text it would sort after it.
+    east = dt_timezone(timedelta(hours=5))
+    assert CALLS_SINCE.all(since=new.created_at.astimezone(east)) == [new.call_id]
 
 
 def test_any_of_matches_any_of_its_values_with_one_sql_per_count():
@@ -179,6 +184,43 @@ def test_a_delete_removes_the_matching_rows_and_counts_them():
     CallFactory(caller=alice), CallFactory(caller=alice), CallFactory(caller=bob)
     assert delete.run(caller=alice.pk) == 2
     assert list(Call.objects.values_list("caller_id", flat=True)) == [bob.pk]
+
+
+def test_an_insert_writes_its_rows_in_one_statement_and_gives_their_keys():
+    insert = CompiledInsert(
+        lambda count: (
+            LiveParty,
+            [
+                {"user_id": Param("users", index=i), "call_id": Param("call")}
+                for i in range(count)
+            ],
+        )
+    )
+    alice, bob = UserFactory(), UserFactory()
+    call = CallFactory(caller=alice, callee=bob)
+    with CaptureQueriesContext(connections["default"]) as queries:
+        keys = insert.run(shape=(2,), users=[alice.pk, bob.pk], call=call.pk)
+    assert len(queries) == 1
+    parties = LiveParty.objects.order_by("pk")
+    assert [(p.pk, p.user_id, p.call_id) for p in parties] == [
+        (keys[0], alice.pk, call.pk),
+        (keys[1], bob.pk, call.pk),
+    ]
+
+
+def test_an_insert_converts_its_values_by_their_fields():
+    columns = [f for f in Call._meta.concrete_fields if not f.primary_key]
+    insert = CompiledInsert(
+        lambda: (Call, [{f.attname: Param(f.attname, f) for f in columns}])
+    )
+    model = CallFactory.build(
+        caller=UserFactory(), callee=UserFactory(), gone=[["dev-1", 3.5]]
+    )
+    [pk] = insert.run(**{f.attname: getattr(model, f.attname) for f in columns})
+    stored = Call.objects.get(pk=pk)
+    assert [getattr(stored, f.attname) for f in columns] == [
+        getattr(model, f.attname) for f in columns
+    ]
 
 
 def test_each_threads_connection_has_its_own_compiled_statement():
